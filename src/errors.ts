@@ -1,0 +1,260 @@
+/**
+ * Every error tscopg throws, and the one place that turns a driver or server error into one of them.
+ *
+ * All classes extend {@link TscopgError}. Server errors become {@link DatabaseError} (or a subclass chosen by
+ * SQLSTATE) and keep the server's fields. Messages never contain a password: {@link redactSecrets} scrubs
+ * every message built from a driver error.
+ * @module
+ */
+
+/** Fields a server error carries (see PostgreSQL's ErrorResponse message). */
+export interface DatabaseErrorFields {
+  /** Five-character SQLSTATE, e.g. `42P01`. */
+  code?: string | undefined;
+  severity?: string | undefined;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  /** 1-based character position of the error in the statement text, when the server reports one. */
+  position?: number | undefined;
+  internalPosition?: number | undefined;
+  internalQuery?: string | undefined;
+  where?: string | undefined;
+  schema?: string | undefined;
+  table?: string | undefined;
+  column?: string | undefined;
+  dataType?: string | undefined;
+  constraint?: string | undefined;
+  routine?: string | undefined;
+}
+
+/** Base class of every error tscopg raises. */
+export class TscopgError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The server could not be reached, refused the connection, or the connection was lost. */
+export class ConnectionError extends TscopgError {
+  /** SQLSTATE when the server sent one (class 08, 28 or 57P0x), else undefined. */
+  readonly code: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {
+    super(message, options);
+    this.code = options?.code;
+  }
+}
+
+/** The configuration (URL, environment, options) is invalid. */
+export class ConfigurationError extends TscopgError {}
+
+/** A required PostgreSQL extension (PostGIS, TimescaleDB, …) is not installed or not available. */
+export class ExtensionNotAvailable extends TscopgError {}
+
+/** An identifier (table, schema, column, role, …) was rejected by the validator. */
+export class InvalidIdentifier extends TscopgError {
+  /** The value that was rejected, exactly as given. */
+  readonly value: unknown;
+  constructor(message: string, value: unknown) {
+    super(message);
+    this.value = value;
+  }
+}
+
+/** Query parameters do not fit the statement (a named `:param` is missing, a wrong container was given). */
+export class ParameterError extends TscopgError {}
+
+/** A migration could not be listed, applied or rolled back. */
+export class MigrationError extends TscopgError {}
+
+/** The server rejected a statement. Carries SQLSTATE and every field the server sent. */
+export class DatabaseError extends TscopgError implements DatabaseErrorFields {
+  code: string | undefined;
+  severity: string | undefined;
+  detail: string | undefined;
+  hint: string | undefined;
+  position: number | undefined;
+  internalPosition: number | undefined;
+  internalQuery: string | undefined;
+  where: string | undefined;
+  schema: string | undefined;
+  table: string | undefined;
+  column: string | undefined;
+  dataType: string | undefined;
+  constraint: string | undefined;
+  routine: string | undefined;
+
+  constructor(message: string, fields: DatabaseErrorFields = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = fields.code;
+    this.severity = fields.severity;
+    this.detail = fields.detail;
+    this.hint = fields.hint;
+    this.position = fields.position;
+    this.internalPosition = fields.internalPosition;
+    this.internalQuery = fields.internalQuery;
+    this.where = fields.where;
+    this.schema = fields.schema;
+    this.table = fields.table;
+    this.column = fields.column;
+    this.dataType = fields.dataType;
+    this.constraint = fields.constraint;
+    this.routine = fields.routine;
+  }
+}
+
+/** The statement referenced a table (or view) that does not exist: SQLSTATE 42P01. */
+export class TableNotFound extends DatabaseError {}
+
+/** The statement was cancelled because it ran longer than `statement_timeout` (SQLSTATE 57014). */
+export class QueryCanceled extends DatabaseError {}
+
+/** Constructors by name, so errors can cross a worker boundary and come back as the same class. */
+export const errorClasses = {
+  TscopgError,
+  ConnectionError,
+  ConfigurationError,
+  ExtensionNotAvailable,
+  InvalidIdentifier,
+  MigrationError,
+  ParameterError,
+  DatabaseError,
+  TableNotFound,
+  QueryCanceled,
+} as const;
+
+const FIELD_NAMES = [
+  "code",
+  "severity",
+  "detail",
+  "hint",
+  "position",
+  "internalPosition",
+  "internalQuery",
+  "where",
+  "schema",
+  "table",
+  "column",
+  "dataType",
+  "constraint",
+  "routine",
+] as const satisfies readonly (keyof DatabaseErrorFields)[];
+
+/** Secrets registered by live configurations; scrubbed from every message we build. */
+const secrets = new Set<string>();
+
+/** Registers a secret (a password) that must never appear in an error message. Empty strings are ignored. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 1) secrets.add(secret);
+}
+
+/** Replaces every registered secret (and its percent-encoded form) in `text` with `***`. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const s of secrets) {
+    for (const form of new Set([s, encodeURIComponent(s)])) {
+      if (form.length > 0 && out.includes(form)) out = out.split(form).join("***");
+    }
+  }
+  return out;
+}
+
+/** SQLSTATEs (or classes) that mean "the connection failed", so retrying on a new connection may help. */
+export function isConnectionLevelCode(code: string | undefined): boolean {
+  if (!code) return false;
+  return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03";
+}
+
+const SOCKET_ERRNOS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ENOENT",
+]);
+
+interface DriverError {
+  message?: string;
+  code?: string;
+  errno?: number;
+  [k: string]: unknown;
+}
+
+/**
+ * Converts anything thrown by the driver into a tscopg error.
+ *
+ * Server errors (with a 5-character SQLSTATE) become {@link DatabaseError} or its subclass; socket errors
+ * and connection-level SQLSTATEs become {@link ConnectionError}; tscopg errors pass through untouched.
+ */
+export function toTscopgError(err: unknown): TscopgError {
+  if (err instanceof TscopgError) return err;
+  const e = (err ?? {}) as DriverError;
+  const message = redactSecrets(String(e.message ?? err));
+  const code = typeof e.code === "string" ? e.code : undefined;
+  if (code && /^[0-9A-Z]{5}$/.test(code)) {
+    const fields: DatabaseErrorFields = {};
+    for (const f of FIELD_NAMES) {
+      const v = e[f];
+      if (v === undefined || v === null) continue;
+      if (f === "position" || f === "internalPosition") (fields as Record<string, unknown>)[f] = Number(v);
+      else (fields as Record<string, unknown>)[f] = redactSecrets(String(v));
+    }
+    if (isConnectionLevelCode(code) || code.startsWith("28")) {
+      return new ConnectionError(message, { cause: err, code });
+    }
+    if (code === "42P01") return new TableNotFound(message, fields, { cause: err });
+    if (code === "57014") return new QueryCanceled(message, fields, { cause: err });
+    return new DatabaseError(message, fields, { cause: err });
+  }
+  if (code && SOCKET_ERRNOS.has(code)) return new ConnectionError(message, { cause: err, code: undefined });
+  if (/Connection terminated|connection error|not queryable|timeout expired|ECONNREFUSED/i.test(message)) {
+    return new ConnectionError(message, { cause: err });
+  }
+  return new TscopgError(message, { cause: err });
+}
+
+/** A plain, cloneable description of an error, used to carry errors across threads. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string | undefined;
+  fields: Record<string, unknown>;
+}
+
+/** Turns an error into a {@link SerializedError} (for the synchronous facade's worker). */
+export function serializeError(err: unknown): SerializedError {
+  const e = err instanceof Error ? err : new TscopgError(String(err));
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === "cause" || typeof v === "function") continue;
+    fields[k] = v;
+  }
+  return { name: e.name, message: e.message, stack: e.stack, fields };
+}
+
+/** Rebuilds an error serialized by {@link serializeError} as the same class with the same fields. */
+export function deserializeError(s: SerializedError): Error {
+  const Cls = (errorClasses as Record<string, new (...a: never[]) => Error>)[s.name];
+  let err: Error;
+  if (Cls) {
+    err = Object.create(Cls.prototype) as Error;
+    Object.defineProperty(err, "message", { value: s.message, writable: true, configurable: true });
+  } else {
+    const Builtin = (globalThis as Record<string, unknown>)[s.name];
+    const isErrorClass = typeof Builtin === "function" && (Builtin === Error || Builtin.prototype instanceof Error);
+    err = isErrorClass ? new (Builtin as ErrorConstructor)(s.message) : new Error(s.message);
+  }
+  Object.assign(err, s.fields);
+  Object.defineProperty(err, "name", { value: s.name, writable: true, configurable: true });
+  const here = new Error().stack?.split("\n").slice(2).join("\n") ?? "";
+  Object.defineProperty(err, "stack", {
+    value: `${s.name}: ${s.message}\n${here}\n    --- in the tscopg worker ---\n${(s.stack ?? "").split("\n").slice(1).join("\n")}`,
+    writable: true,
+    configurable: true,
+  });
+  return err;
+}
