@@ -64,6 +64,9 @@ export class InvalidIdentifier extends TscopgError {
 /** Query parameters do not fit the statement (a named `:param` is missing, a wrong container was given). */
 export class ParameterError extends TscopgError {}
 
+/** `create()` was asked to create a database that already exists (with `ifNotExists: false`). */
+export class DatabaseExists extends TscopgError {}
+
 /** A migration could not be listed, applied or rolled back. */
 export class MigrationError extends TscopgError {}
 
@@ -118,6 +121,7 @@ export const errorClasses = {
   InvalidIdentifier,
   MigrationError,
   ParameterError,
+  DatabaseExists,
   DatabaseError,
   TableNotFound,
   QueryCanceled,
@@ -143,9 +147,9 @@ const FIELD_NAMES = [
 /** Secrets registered by live configurations; scrubbed from every message we build. */
 const secrets = new Set<string>();
 
-/** Registers a secret (a password) that must never appear in an error message. Empty strings are ignored. */
+/** Registers a secret (a password) that must never appear in an error message. Secrets shorter than 4 characters are not scrubbed (they would mangle every message). */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 1) secrets.add(secret);
+  if (secret && secret.length >= 4) secrets.add(secret);
 }
 
 /** Replaces every registered secret (and its percent-encoded form) in `text` with `***`. */

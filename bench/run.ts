@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: tscopg side by side with raw node-postgres (and pgbench, the C ceiling, when installed),
+ * same run, same server. Prints rates and ratios; asserts nothing (speed is measured here, not in tests).
+ *
+ * Options: BENCH_ROWS (default 1000000), BENCH_QUERIES (default 20000), BENCH_RUNS (default 3, best kept).
+ */
+import { execFileSync } from "node:child_process";
+import pg from "pg";
+import { AsyncDatabase, Database } from "../src/index.js";
+import { resolveServer } from "../src/embedded/server.js";
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 20_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+/** pycopg 0.10.1 on this kind of machine (psycopg 3.3 C build), from DEVELOPERS.md: the first bar. */
+const PYCOPG = { seqSession: 4_900, seqPerCall: 370, read1M: 1_140_000 };
+
+async function best(fn: () => Promise<number> | number): Promise<number> {
+  let top = 0;
+  for (let i = 0; i < RUNS; i++) top = Math.max(top, await fn());
+  return top;
+}
+
+function rate(n: number, t0: number): number {
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const server = await resolveServer({ probeLocal: true });
+console.log(`server: ${server.source}; runs: best of ${RUNS}; node ${process.version}`);
+
+const raw = new pg.Client({ connectionString: server.url });
+await raw.connect();
+const adb = AsyncDatabase.fromUrl(server.url);
+const sdb = Database.fromUrl(server.url);
+
+const results: { workload: string; name: string; value: number; unit: string }[] = [];
+const record = (workload: string, name: string, value: number, unit: string) => {
+  results.push({ workload, name, value, unit });
+  console.log(`  ${workload.padEnd(34)} ${name.padEnd(34)} ${Math.round(value).toLocaleString("en-US").padStart(12)} ${unit}`);
+};
+
+try {
+  // warm-up: connections, worker, JIT
+  for (let i = 0; i < 2000; i++) {
+    await raw.query("SELECT $1::int", [i]);
+    await adb.fetchVal("SELECT $1::int", [i]);
+    sdb.fetchVal("SELECT $1::int", [i]);
+  }
+
+  const seq = "sequential SELECT $1::int";
+  record(seq, "raw pg (async, await each)", await best(async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < QUERIES; i++) await raw.query("SELECT $1::int", [i]);
+    return rate(QUERIES, t0);
+  }), "q/s");
+  record(seq, "tscopg AsyncDatabase.fetchVal", await best(async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < QUERIES; i++) await adb.fetchVal("SELECT $1::int", [i]);
+    return rate(QUERIES, t0);
+  }), "q/s");
+  record(seq, "tscopg Database.fetchVal (sync)", await best(() => {
+    const t0 = performance.now();
+    for (let i = 0; i < QUERIES; i++) sdb.fetchVal("SELECT $1::int", [i]);
+    return rate(QUERIES, t0);
+  }), "q/s");
+  try {
+    const out = execFileSync(
+      "bash",
+      ["-c", `printf 'SELECT 1;\\n' > /tmp/tscopg-bench.sql && pgbench -n -c 1 -T 5 -f /tmp/tscopg-bench.sql "$BENCH_URL" 2>/dev/null`],
+      { env: { ...process.env, BENCH_URL: server.url }, encoding: "utf8" },
+    );
+    const m = /tps = ([\d.]+)/.exec(out);
+    if (m) record(seq, "pgbench -c 1 (C ceiling)", Number(m[1]), "q/s");
+  } catch {
+    console.log("  (pgbench not available: no C ceiling this run)");
+  }
+
+  const read = `read ${ROWS.toLocaleString("en-US")} rows x 3 cols as objects`;
+  const readSql = `SELECT i AS id, i * 1.5::float8 AS val, 'label-' || i AS label FROM generate_series(1, ${ROWS}) i`;
+  record(read, "raw pg client.query", await best(async () => {
+    const t0 = performance.now();
+    const r = await raw.query(readSql);
+    if (r.rows.length !== ROWS) throw new Error("short read");
+    return rate(ROWS, t0);
+  }), "rows/s");
+  record(read, "tscopg AsyncDatabase.execute", await best(async () => {
+    const t0 = performance.now();
+    const rows = await adb.execute(readSql);
+    if (rows.length !== ROWS) throw new Error("short read");
+    return rate(ROWS, t0);
+  }), "rows/s");
+
+  const conc = "10,000 concurrent SELECT $1::int";
+  record(conc, "raw pg (1 conn, queued)", await best(async () => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 10_000 }, (_, i) => raw.query("SELECT $1::int", [i])));
+    return rate(10_000, t0);
+  }), "q/s");
+  record(conc, "tscopg (1 conn, pipelined)", await best(async () => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 10_000 }, (_, i) => adb.fetchVal("SELECT $1::int", [i])));
+    return rate(10_000, t0);
+  }), "q/s");
+} finally {
+  sdb.close();
+  await adb.close();
+  await raw.end();
+  await server.stop();
+}
+
+const get = (w: string, n: string) => results.find((r) => r.workload.startsWith(w) && r.name.startsWith(n))?.value ?? NaN;
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : "n/a");
+console.log("\nratios (target in brackets)");
+console.log(`  async sequential vs raw pg          ${ratio(get("sequential", "tscopg Async"), get("sequential", "raw pg"))}  [>= 0.90x]`);
+console.log(`  sync sequential vs raw pg           ${ratio(get("sequential", "tscopg Database"), get("sequential", "raw pg"))}`);
+console.log(`  sync sequential vs pycopg session   ${ratio(get("sequential", "tscopg Database"), PYCOPG.seqSession)}  [>= 1.25x; pycopg 4.9k q/s, 370 q/s per-call]`);
+console.log(`  sync sequential, absolute           ${Math.round(get("sequential", "tscopg Database"))} q/s  [>= 8000]`);
+console.log(`  read 1M vs raw pg                   ${ratio(get("read", "tscopg"), get("read", "raw pg"))}  [>= 0.90x]`);
+console.log(`  read 1M vs pycopg                   ${ratio(get("read", "tscopg"), PYCOPG.read1M)}  [>= 1.25x; pycopg 1.14M rows/s]`);
+console.log(`  pipelined concurrent vs raw pg      ${ratio(get("10,000", "tscopg"), get("10,000", "raw pg"))}`);

@@ -1,0 +1,129 @@
+/**
+ * The main job: `npm run demo`.
+ *
+ * Connects to the configured database (DATABASE_URL, or PG* variables), or, when none is configured, starts an
+ * embedded PostgreSQL 15 and walks through the library for real: a table, inserts, queries, a transaction that
+ * rolls back, savepoints, errors with SQLSTATE, identifier safety, and the sync facade next to the async API.
+ */
+import {
+  AsyncDatabase,
+  Database,
+  DatabaseError,
+  InvalidIdentifier,
+  TableNotFound,
+  quoteIdentifier,
+} from "../src/index.js";
+import { resolveServer } from "../src/embedded/server.js";
+
+const line = (title: string) => console.log(`\n── ${title} ${"─".repeat(Math.max(0, 66 - title.length))}`);
+
+function table(rows: Record<string, unknown>[]): void {
+  if (rows.length === 0) return console.log("  (no rows)");
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === "bigint" ? `${v}n` : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  console.log("  " + cols.map((c, i) => c.padEnd(widths[i]!)).join(" │ "));
+  console.log("  " + widths.map((w) => "─".repeat(w)).join("─┼─"));
+  for (const r of rows) console.log("  " + cols.map((c, i) => cell(r[c]).padEnd(widths[i]!)).join(" │ "));
+}
+
+const server = await resolveServer({ probeLocal: false, log: (l) => console.log(`  ${l}`) });
+const safeUrl = server.url.replace(/:[^:@/]*@/, ":***@");
+console.log(`tscopg demo — server: ${server.source} (${safeUrl})`);
+
+const schema = `tscopg_demo_${process.pid}`;
+const db = AsyncDatabase.fromUrl(server.url);
+try {
+  line("connect");
+  console.log(`  ${await db.fetchVal<string>("SELECT version()")}`);
+
+  line("create a table (identifiers quoted by the one validator)");
+  await db.execute(`CREATE SCHEMA ${quoteIdentifier(schema, "schema")}`);
+  const users = `${quoteIdentifier(schema, "schema")}.${quoteIdentifier("User", "table")}`;
+  await db.execute(`CREATE TABLE ${users} (id serial PRIMARY KEY, name text UNIQUE NOT NULL, karma int8, joined timestamptz DEFAULT now())`);
+  console.log(`  CREATE TABLE ${users} — mixed case and a reserved word, both work because they are quoted`);
+
+  line("insert: executeMany pipelines the statements in one round trip, all-or-nothing");
+  const n = await db.executeMany(`INSERT INTO ${users} (name, karma) VALUES ($1, $2)`, [
+    ["ada", 36n],
+    ["grace", 85n],
+    ["linus", 9007199254740993n],
+  ]);
+  console.log(`  inserted ${n} rows (int8 is a bigint: exact beyond 2^53)`);
+
+  line("query with named parameters, typed rows");
+  type User = { id: number; name: string; karma: bigint };
+  const rows = await db.execute<User>(`SELECT id, name, karma FROM ${users} WHERE karma > :min ORDER BY id`, { min: 10 });
+  table(rows);
+
+  line("transaction: an error rolls everything back");
+  try {
+    await db.transaction(async (tx) => {
+      await tx.execute(`INSERT INTO ${users} (name, karma) VALUES ('mallory', 0)`);
+      console.log(`  inside: ${await tx.fetchVal(`SELECT count(*) FROM ${users}`)} users`);
+      throw new Error("something went wrong");
+    });
+  } catch (e) {
+    console.log(`  caught "${(e as Error).message}" → rolled back`);
+  }
+  console.log(`  after:  ${await db.fetchVal(`SELECT count(*) FROM ${users}`)} users`);
+
+  line("savepoints: a nested transaction fails alone");
+  await db.transaction(async (tx) => {
+    await tx.execute(`UPDATE ${users} SET karma = karma + 1 WHERE name = 'ada'`);
+    await tx
+      .transaction(async (sp) => {
+        await sp.execute(`UPDATE ${users} SET karma = -1 WHERE name = 'grace'`);
+        throw new Error("undo grace only");
+      })
+      .catch(() => console.log("  savepoint rolled back; the outer transaction goes on"));
+  });
+  table(await db.execute(`SELECT name, karma FROM ${users} ORDER BY id`));
+
+  line("errors keep SQLSTATE, detail and constraint");
+  try {
+    await db.execute(`INSERT INTO ${users} (name) VALUES ($1)`, ["ada"]);
+  } catch (e) {
+    if (e instanceof DatabaseError) console.log(`  ${e.name} ${e.code}: ${e.message}\n  detail: ${e.detail}\n  constraint: ${e.constraint}`);
+  }
+  try {
+    await db.execute("SELECT * FROM no_such_table");
+  } catch (e) {
+    console.log(`  ${e instanceof TableNotFound ? "TableNotFound" : "?"} (${(e as DatabaseError).code}) — and the handle is still usable: ${await db.fetchVal("SELECT 'yes'")}`);
+  }
+  try {
+    quoteIdentifier(`users"; DROP TABLE users; --`, "table");
+  } catch (e) {
+    if (e instanceof InvalidIdentifier) console.log(`  InvalidIdentifier: ${e.message}`);
+  }
+
+  line("sync vs async: the same API, blocking or not");
+  const sdb = Database.fromUrl(server.url);
+  try {
+    const syncRows = sdb.execute<User>(`SELECT id, name, karma FROM ${users} ORDER BY id`);
+    const asyncRows = await db.execute<User>(`SELECT id, name, karma FROM ${users} ORDER BY id`);
+    console.log(`  identical results: ${JSON.stringify(syncRows, (_k, v) => (typeof v === "bigint" ? `${v}n` : v)) === JSON.stringify(asyncRows, (_k, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
+    sdb.transaction((tx) => {
+      tx.execute(`INSERT INTO ${users} (name, karma) VALUES ('sync-user', 1)`);
+    });
+    console.log(`  sync transaction committed: ${sdb.fetchVal(`SELECT count(*) FROM ${users} WHERE name = 'sync-user'`)} row`);
+    const N = 2000;
+    let t = performance.now();
+    for (let i = 0; i < N; i++) sdb.fetchVal("SELECT $1::int", [i]);
+    const syncRate = N / ((performance.now() - t) / 1000);
+    t = performance.now();
+    for (let i = 0; i < N; i++) await db.fetchVal("SELECT $1::int", [i]);
+    const asyncRate = N / ((performance.now() - t) / 1000);
+    t = performance.now();
+    await Promise.all(Array.from({ length: N }, (_, i) => db.fetchVal("SELECT $1::int", [i])));
+    const pipeRate = N / ((performance.now() - t) / 1000);
+    console.log(`  ${N} sequential fetchVal: sync ${Math.round(syncRate)} q/s, async ${Math.round(asyncRate)} q/s; ${N} concurrent (pipelined): ${Math.round(pipeRate)} q/s`);
+  } finally {
+    sdb.close();
+  }
+} finally {
+  await db.execute(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, "schema")} CASCADE`).catch(() => {});
+  await db.close();
+  await server.stop();
+}
+line("done");

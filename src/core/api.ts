@@ -1,0 +1,145 @@
+/**
+ * The public method signatures of the core, written once and parametrised by mode: `"async"` returns
+ * Promises (AsyncDatabase and its resources), `"sync"` returns values (the generated synchronous facade).
+ * @module
+ */
+import type { QueryParams } from "../sql/placeholders.js";
+
+/** `"async"` for AsyncDatabase and friends, `"sync"` for the blocking facade. */
+export type Mode = "async" | "sync";
+
+interface Wrapped<T> {
+  async: Promise<T>;
+  sync: T;
+}
+/** `Promise<T>` in async mode, `T` in sync mode. */
+export type Out<M extends Mode, T> = Wrapped<T>[M];
+/** What a callback given to a scoped method may return: anything (or a Promise of it) in async mode. */
+export type CallbackResult<M extends Mode, T> = M extends "async" ? T | PromiseLike<T> : T;
+
+/** A row: a plain object keyed by column name. */
+export type Row = Record<string, unknown>;
+
+/** Options of the query methods. */
+export interface ExecuteOptions {
+  /**
+   * Run outside any ambient transaction, on the database's shared connection, committing at once (needed for
+   * statements such as `CREATE DATABASE` or `VACUUM` when called from inside a `transaction()` callback).
+   * Outside a transaction every statement already commits on its own. Ignored by connections and
+   * transactions, which run everything on their own connection.
+   */
+  autocommit?: boolean;
+}
+
+/** A statement's full result. */
+export interface QueryResult<R extends Row = Row> {
+  rows: R[];
+  /** Rows affected or returned; `null` for commands that report no count. */
+  rowCount: number | null;
+  /** The command tag's verb: `SELECT`, `INSERT`, `UPDATE`, `CREATE`, … */
+  command: string;
+  /** Result columns with their type OIDs. */
+  fields: { name: string; dataTypeID: number }[];
+}
+
+/** Options of `connect()` and `cursor()`. */
+export interface ConnectOptions {
+  /**
+   * `false` (default): a transaction starts at the first statement and lasts until `commit()`/`rollback()`;
+   * the callback form commits on success. `true`: every statement commits at once.
+   */
+  autocommit?: boolean;
+}
+
+/** Statement methods shared by the database, connections and transactions. */
+export interface QueryApi<M extends Mode> {
+  /** Runs a statement and returns its rows (`[]` for statements that return none). `$1` params take an array, `:name` params an object. */
+  execute<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R[]>;
+  /** Like {@link execute} but returns the whole result: rows, rowCount, command and fields. */
+  query<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, QueryResult<R>>;
+  /** Runs one statement per parameter set, pipelined, all-or-nothing; returns the total rows affected. */
+  executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Out<M, number>;
+  /** The first row, or `null` when there is none. */
+  fetchOne<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R | null>;
+  /** The first column of the first row, or `null` when there is no row. */
+  fetchVal<T = unknown>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, T | null>;
+  /** All rows (the same as {@link execute}; named after pycopg 0.10's `fetch_all`). */
+  fetchAll<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R[]>;
+}
+
+/** Transaction-related types of each mode. */
+export interface Kinds<M extends Mode> {
+  transaction: M extends "async" ? import("./async-transaction.js").AsyncTransaction : import("../sync/types.js").Transaction;
+  connection: M extends "async" ? import("./async-connection.js").AsyncConnection : import("../sync/types.js").Connection;
+  cursor: M extends "async" ? import("./async-cursor.js").AsyncCursor : import("../sync/types.js").Cursor;
+}
+
+/** Beginning transactions and savepoints. */
+export interface TransactionStarter<M extends Mode> {
+  /**
+   * Without a callback: begins a transaction (or a savepoint, when one is already open) and returns it; call
+   * `commit()`, or it rolls back when disposed (`await using tx = await db.transaction()`).
+   * With a callback: runs it inside the transaction, commits when it returns, rolls back when it throws, and
+   * returns what it returned. Nested calls become savepoints.
+   */
+  transaction(): Out<M, Kinds<M>["transaction"]>;
+  transaction<T>(fn: (tx: Kinds<M>["transaction"]) => CallbackResult<M, T>): Out<M, T>;
+}
+
+/** A transaction or savepoint. */
+export interface TransactionApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
+  /** Commits (or releases the savepoint). */
+  commit(): Out<M, void>;
+  /** Rolls back (to the savepoint). */
+  rollback(): Out<M, void>;
+  /** 0 for a top-level transaction, 1+ for savepoints. */
+  readonly depth: number;
+  /** True once committed or rolled back. */
+  readonly finished: boolean;
+}
+
+/** Cursor methods (DB-API style) over a dedicated connection. */
+export interface CursorApi<M extends Mode> {
+  /** Runs a statement; its rows become available to the fetch methods. */
+  execute(sql: string, params?: QueryParams | null): Out<M, void>;
+  /** Runs a statement once per parameter set (pipelined). */
+  executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Out<M, void>;
+  fetchOne<R extends Row = Row>(): Out<M, R | null>;
+  fetchMany<R extends Row = Row>(size?: number): Out<M, R[]>;
+  fetchAll<R extends Row = Row>(): Out<M, R[]>;
+  /** Rows affected or returned by the last statement (-1 before any). */
+  readonly rowCount: number;
+  /** Column names of the last result, or `null` when it returned no rows. */
+  readonly description: { name: string; dataTypeID: number }[] | null;
+  commit(): Out<M, void>;
+  rollback(): Out<M, void>;
+  close(): Out<M, void>;
+}
+
+/** A dedicated connection. */
+export interface ConnectionApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
+  readonly autocommit: boolean;
+  /** A cursor on this connection. */
+  cursor(): Out<M, Kinds<M>["cursor"]>;
+  commit(): Out<M, void>;
+  rollback(): Out<M, void>;
+  /** Rolls back anything uncommitted and gives the connection back. */
+  close(): Out<M, void>;
+}
+
+/** The database handle. */
+export interface DatabaseApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
+  /**
+   * A dedicated connection. Without a callback it is returned (close it, or `await using` it); with a
+   * callback, it commits when the callback returns, rolls back when it throws, and is closed either way.
+   */
+  connect(options?: ConnectOptions): Out<M, Kinds<M>["connection"]>;
+  connect<T>(fn: (conn: Kinds<M>["connection"]) => CallbackResult<M, T>): Out<M, T>;
+  connect<T>(options: ConnectOptions, fn: (conn: Kinds<M>["connection"]) => CallbackResult<M, T>): Out<M, T>;
+  /** A cursor on its own dedicated connection; same forms as {@link connect}. */
+  cursor(options?: ConnectOptions): Out<M, Kinds<M>["cursor"]>;
+  cursor<T>(fn: (cur: Kinds<M>["cursor"]) => CallbackResult<M, T>): Out<M, T>;
+  cursor<T>(options: ConnectOptions, fn: (cur: Kinds<M>["cursor"]) => CallbackResult<M, T>): Out<M, T>;
+  /** Closes every connection of this handle. */
+  close(): Out<M, void>;
+}

@@ -1,0 +1,188 @@
+/**
+ * AsyncDatabase: the asynchronous database handle, the root of the library.
+ * @module
+ */
+import { inspect } from "node:util";
+import { Config, type ConfigInit } from "../config.js";
+import { DatabaseExists } from "../errors.js";
+import { quoteIdentifier } from "../sql/identifiers.js";
+import type { ConnectOptions, DatabaseApi, ExecuteOptions } from "./api.js";
+import { AsyncConnection } from "./async-connection.js";
+import { AsyncCursor } from "./async-cursor.js";
+import { AsyncTransaction } from "./async-transaction.js";
+import { ConnectionSource, type ConnectionSourceOptions } from "./connection-source.js";
+import type { PgSession } from "./pg-session.js";
+import { Queryable } from "./queryable.js";
+import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
+
+/** Tuning of a database handle. */
+export interface DatabaseOptions extends ConnectionSourceOptions {}
+
+/** Options of {@link AsyncDatabase.create}: where to connect, and how to create the database. */
+export interface CreateDatabaseOptions extends ConfigInit {
+  /** A base configuration (host, credentials, TLS, options); the other connection fields override it. */
+  config?: Config;
+  /** Owner role of the new database. */
+  owner?: string;
+  /** Template database. Default `template1`. */
+  template?: string;
+  /** Do nothing when the database exists (default). `false` raises {@link DatabaseExists}. */
+  ifNotExists?: boolean;
+  /** Handle options of the returned database. */
+  databaseOptions?: DatabaseOptions;
+}
+
+/** Options of {@link AsyncDatabase.createFromEnv}. */
+export interface CreateFromEnvOptions extends Omit<CreateDatabaseOptions, keyof ConfigInit | "config"> {
+  dotenvPath?: string | null;
+  loadDotenvFile?: boolean;
+}
+
+function toConfig(config: Config | ConfigInit | string | undefined): Config {
+  if (config instanceof Config) return config;
+  if (typeof config === "string") return Config.fromUrl(config);
+  return new Config(config ?? {});
+}
+
+/**
+ * The asynchronous database handle.
+ *
+ * Independent statements (`execute`, `fetchOne`, …) share one persistent, pipelined connection: concurrent
+ * calls are written back to back without waiting for each other, and each statement commits on its own.
+ * `transaction()`, `connect()` and `cursor()` use dedicated connections (reused through a small idle cache),
+ * which can also COPY and stream. Inside a `transaction(async tx => …)` callback, this handle's own query
+ * methods join that transaction.
+ *
+ * ```ts
+ * await using db = AsyncDatabase.fromUrl("postgresql://postgres@localhost/app");
+ * const users = await db.execute<{ id: number; name: string }>("SELECT id, name FROM users WHERE id = $1", [1]);
+ * ```
+ */
+export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, AsyncDisposable {
+  readonly #config: Config;
+  readonly #source: ConnectionSource;
+
+  /** Creates a handle. No connection is opened until the first statement. */
+  constructor(config?: Config | ConfigInit | string, options: DatabaseOptions = {}) {
+    super();
+    this.#config = toConfig(config);
+    this.#source = new ConnectionSource(this.#config, options);
+  }
+
+  /** The connection configuration (its password is never printed). */
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** A handle for a `postgresql://` URL. */
+  static fromUrl(url: string, options?: DatabaseOptions): AsyncDatabase {
+    return new AsyncDatabase(Config.fromUrl(url), options);
+  }
+
+  /** A handle configured from `DATABASE_URL`, `DB_*` or `PG*` variables (and a `.env` file). */
+  static fromEnv(dotenvPath?: string | null, options?: { loadDotenvFile?: boolean } & DatabaseOptions): AsyncDatabase {
+    return new AsyncDatabase(Config.fromEnv(dotenvPath, { loadDotenvFile: options?.loadDotenvFile ?? true }), options);
+  }
+
+  /**
+   * Creates database `name` (unless it exists) by connecting to the `postgres` database, then returns a
+   * handle on it that keeps every other setting of the configuration (TLS, options, timeouts).
+   */
+  static async create(name: string, options: CreateDatabaseOptions = {}): Promise<AsyncDatabase> {
+    const { config, owner, template = "template1", ifNotExists = true, databaseOptions, ...init } = options;
+    const base = (config ?? new Config()).with(init);
+    const quotedName = quoteIdentifier(name, "database");
+    const clauses = [
+      owner !== undefined ? `OWNER ${quoteIdentifier(owner, "role")}` : "",
+      `TEMPLATE ${quoteIdentifier(template, "database")}`,
+    ].filter(Boolean);
+    const admin = new AsyncDatabase(base.withDatabase("postgres"), { maxIdle: 0 });
+    try {
+      const exists = await admin.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", [name]);
+      if (exists) {
+        if (!ifNotExists) throw new DatabaseExists(`database ${JSON.stringify(name)} already exists`);
+      } else {
+        await admin.execute(`CREATE DATABASE ${quotedName} ${clauses.join(" ")}`);
+      }
+    } finally {
+      await admin.close();
+    }
+    return new AsyncDatabase(base.withDatabase(name), databaseOptions);
+  }
+
+  /** {@link create} with the connection taken from the environment (like {@link fromEnv}). */
+  static async createFromEnv(name: string, options: CreateFromEnvOptions = {}): Promise<AsyncDatabase> {
+    const { dotenvPath, loadDotenvFile, ...rest } = options;
+    const config = Config.fromEnv(dotenvPath, { loadDotenvFile: loadDotenvFile ?? true });
+    return AsyncDatabase.create(name, { ...rest, config });
+  }
+
+  protected sessionFor(options?: ExecuteOptions): PgSession | Promise<PgSession> {
+    const tx = ambientTransaction.getStore();
+    if (tx !== undefined && tx.owner === this && !tx.finished && options?.autocommit !== true) {
+      return (tx as unknown as { sessionFor(): PgSession }).sessionFor();
+    }
+    return this.#source.shared();
+  }
+
+  transaction(): Promise<AsyncTransaction>;
+  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
+  async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
+    const ambient = ambientTransaction.getStore();
+    if (ambient !== undefined && ambient.owner === this && !ambient.finished) {
+      return fn ? ambient.transaction(fn) : ambient.transaction();
+    }
+    const source = this.#source;
+    const session = await source.acquire();
+    const tx = await AsyncTransaction.begin(session, this, () => source.release(session));
+    return fn ? runScoped(tx, fn, tx) : tx;
+  }
+
+  connect(options?: ConnectOptions): Promise<AsyncConnection>;
+  connect<T>(fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
+  connect<T>(options: ConnectOptions, fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
+  async connect<T>(
+    a?: ConnectOptions | ((conn: AsyncConnection) => T | PromiseLike<T>),
+    b?: (conn: AsyncConnection) => T | PromiseLike<T>,
+  ): Promise<AsyncConnection | T> {
+    const [options, fn] = splitScopedArgs<ConnectOptions, (conn: AsyncConnection) => T | PromiseLike<T>>(a, b);
+    const source = this.#source;
+    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s));
+    return fn ? runScoped(conn, fn) : conn;
+  }
+
+  cursor(options?: ConnectOptions): Promise<AsyncCursor>;
+  cursor<T>(fn: (cur: AsyncCursor) => T | PromiseLike<T>): Promise<T>;
+  cursor<T>(options: ConnectOptions, fn: (cur: AsyncCursor) => T | PromiseLike<T>): Promise<T>;
+  async cursor<T>(
+    a?: ConnectOptions | ((cur: AsyncCursor) => T | PromiseLike<T>),
+    b?: (cur: AsyncCursor) => T | PromiseLike<T>,
+  ): Promise<AsyncCursor | T> {
+    const [options, fn] = splitScopedArgs<ConnectOptions, (cur: AsyncCursor) => T | PromiseLike<T>>(a, b);
+    const cur = new AsyncCursor(await this.connect(options ?? {}), true);
+    return fn ? runScoped(cur, fn) : cur;
+  }
+
+  /** Open connections of this handle (shared + idle + in use). */
+  get connectionCount(): number {
+    return this.#source.size;
+  }
+
+  /** Closes every connection. The handle cannot be used afterwards. */
+  async close(): Promise<void> {
+    await this.#source.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  override toString(): string {
+    const c = this.config;
+    return `${this.constructor.name}(${JSON.stringify(c.database)} @ ${c.host}:${c.port})`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}

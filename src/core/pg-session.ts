@@ -1,0 +1,230 @@
+/**
+ * One server connection: a node-postgres client plus what tscopg needs around it (error mapping,
+ * transaction-status guard, pipelined batches, health).
+ * @module
+ */
+import pg from "pg";
+import type { Config } from "../config.js";
+import { ConnectionError, TscopgError, isConnectionLevelCode, toTscopgError } from "../errors.js";
+import { typeParsers } from "../sql/values.js";
+
+/** What a statement produced: rows plus the command tag's facts. */
+export interface StatementResult {
+  rows: Record<string, unknown>[];
+  /** Rows affected (INSERT/UPDATE/DELETE/…) or returned; `null` when the command reports none. */
+  rowCount: number | null;
+  command: string;
+  fields: { name: string; dataTypeID: number }[];
+}
+
+/** Options for opening a session. */
+export interface OpenOptions {
+  /** Use node-postgres pipeline mode (independent statements; no COPY, no cursors). */
+  pipeline: boolean;
+  /** Connection attempts for connection-level failures (not for authentication errors). Default 3. */
+  attempts?: number;
+  /** First back-off delay in ms, doubled after each failed attempt. Default 100. */
+  backoffMs?: number;
+}
+
+/** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
+export type TxStatus = "I" | "T" | "E";
+
+type RawResult = pg.QueryResult | pg.QueryResult[];
+
+function lastResult(r: RawResult): StatementResult {
+  if (!Array.isArray(r)) return r as unknown as StatementResult;
+  // Multi-statement string: the last statement that returned rows, else the last one.
+  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return r[i] as unknown as StatementResult;
+  return r[r.length - 1] as unknown as StatementResult;
+}
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+/** True when an error says the connection (not the statement) failed, so a new connection may succeed. */
+export function isRetryableConnectError(err: unknown): boolean {
+  if (err instanceof ConnectionError) {
+    if (err.code === undefined) return true;
+    return isConnectionLevelCode(err.code);
+  }
+  return false;
+}
+
+/**
+ * A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions.
+ */
+export class PgSession {
+  /** Set when the socket failed or the server terminated the session; a broken session is never reused. */
+  broken = false;
+  private inflight = 0;
+  private tempPipeline = false;
+  private repairing = false;
+
+  private constructor(
+    readonly client: pg.Client,
+    readonly pipelined: boolean,
+    /** Guard the shared connection: a statement may not leave a transaction open. */
+    readonly guardIdle: boolean,
+  ) {
+    client.on("error", () => {
+      this.broken = true;
+    });
+    client.on("end", () => {
+      this.broken = true;
+    });
+  }
+
+  /**
+   * Opens a connection, trying each configured host in order and retrying connection-level failures
+   * (SQLSTATE class 08, 57P01–57P03, socket errors) with exponential back-off. Authentication and other
+   * errors fail at once.
+   */
+  static async open(config: Config, options: OpenOptions): Promise<PgSession> {
+    const attempts = Math.max(1, options.attempts ?? 3);
+    let delay = options.backoffMs ?? 100;
+    let lastErr: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      for (const params of config.connectParamsList()) {
+        const client = new pg.Client({ ...params, password: config.password, pipeline: options.pipeline, types: typeParsers } as pg.ClientConfig);
+        client.on("error", () => {});
+        try {
+          await client.connect();
+          return new PgSession(client, options.pipeline, options.pipeline);
+        } catch (err) {
+          client.end().catch(() => {});
+          const mapped = toTscopgError(err);
+          const where = `${config.user}@${params.host}:${params.port}/${config.database}`;
+          const code = (mapped as { code?: string }).code;
+          lastErr = new ConnectionError(`could not connect to ${where}: ${mapped.message}`, { cause: err, code });
+          if (!isRetryableConnectError(lastErr)) throw lastErr;
+        }
+      }
+      if (attempt < attempts) {
+        await sleep(delay);
+        delay *= 2;
+      }
+    }
+    throw lastErr;
+  }
+
+  /** The server's transaction status after the last completed statement. */
+  get txStatus(): TxStatus {
+    return (this.client.getTransactionStatus() ?? "I") as TxStatus;
+  }
+
+  /** Runs one statement (or a parameterless multi-statement string) and resolves with its result. */
+  query(text: string, values?: unknown[]): Promise<StatementResult> {
+    return new Promise((resolve, reject) => {
+      this.submit(text, values, false, resolve, reject);
+    });
+  }
+
+  private submit(
+    text: string,
+    values: unknown[] | undefined,
+    inBatch: boolean,
+    resolve: (r: StatementResult) => void,
+    reject: (e: TscopgError) => void,
+  ): void {
+    let done = false;
+    this.inflight++;
+    const finish = () => {
+      if (--this.inflight === 0 && this.tempPipeline) {
+        this.tempPipeline = false;
+        (this.client as unknown as { pipeline: boolean }).pipeline = false;
+      }
+    };
+    this.client.query({ text, values } as pg.QueryConfig, (err: Error | null, res: RawResult) => {
+      if (done) return;
+      done = true;
+      finish();
+      if (err) {
+        const mapped = toTscopgError(err);
+        if (mapped instanceof ConnectionError) this.broken = true;
+        if (this.guardIdle && !inBatch) this.checkAfterError();
+        reject(mapped);
+        return;
+      }
+      if (this.guardIdle && !inBatch && this.client.getTransactionStatus() !== "I") {
+        this.repair();
+        reject(
+          new TscopgError(
+            "a statement on the database's shared connection left a transaction open, so it was rolled back; " +
+              "use db.transaction() or db.connect() for explicit transactions",
+          ),
+        );
+        return;
+      }
+      resolve(lastResult(res));
+    });
+  }
+
+  /** After an error on the guarded connection, the next ReadyForQuery belongs to the failed statement. */
+  private checkAfterError(): void {
+    const conn = (this.client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    conn.once("readyForQuery", (msg: { status?: string }) => {
+      if (msg.status && msg.status !== "I") this.repair();
+    });
+  }
+
+  private repair(): void {
+    if (this.repairing) return;
+    this.repairing = true;
+    this.client.query("ROLLBACK", () => {
+      this.repairing = false;
+    });
+  }
+
+  /**
+   * Runs the same statement once per parameter list, pipelined: all statements are written at once and the
+   * results read back together, so N statements cost about one round trip. With `atomic`, the batch is
+   * wrapped in BEGIN/COMMIT and is all-or-nothing; on a session already inside a transaction the batch simply
+   * joins it. Resolves with the summed row counts; rejects with the first statement's error.
+   */
+  async batch(text: string, valuesList: unknown[][], atomic: boolean): Promise<number> {
+    if (valuesList.length === 0) return 0;
+    if (!this.pipelined && this.inflight === 0) {
+      // A plain connection that is idle: switch to pipeline mode for this batch; `finish` switches back
+      // once the last statement has answered.
+      this.tempPipeline = true;
+      (this.client as unknown as { pipeline: boolean }).pipeline = true;
+    }
+    const wrap = atomic && this.txStatus === "I";
+    const promises: Promise<StatementResult>[] = [];
+    const add = (t: string, v?: unknown[]) =>
+      promises.push(new Promise((res, rej) => this.submit(t, v, true, res, rej)));
+    // Everything below is written synchronously, so nothing else can interleave on a shared connection.
+    if (wrap) add("BEGIN");
+    for (const values of valuesList) add(text, values);
+    if (wrap) add("COMMIT");
+    const settled = await Promise.allSettled(promises);
+    let total = 0;
+    let firstError: unknown;
+    const from = wrap ? 1 : 0;
+    const to = wrap ? settled.length - 1 : settled.length;
+    for (let i = from; i < to; i++) {
+      const s = settled[i]!;
+      if (s.status === "rejected") {
+        firstError ??= s.reason;
+      } else total += s.value.rowCount ?? 0;
+    }
+    if (wrap) {
+      const begin = settled[0]!;
+      if (begin.status === "rejected") throw begin.reason;
+      const commit = settled[settled.length - 1]!;
+      if (commit.status === "rejected") firstError ??= commit.reason;
+    }
+    if (firstError) throw firstError;
+    return total;
+  }
+
+  /** Closes the connection gracefully (waits for statements in flight). */
+  async close(): Promise<void> {
+    this.broken = true;
+    try {
+      await this.client.end();
+    } catch {
+      /* already gone */
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * tscopg: high-level PostgreSQL for TypeScript.
+ * @module
+ */
+export { Config } from "./config.js";
+export type { ConfigInit, SslMode, HostPort } from "./config.js";
+export {
+  TscopgError,
+  ConnectionError,
+  ConfigurationError,
+  ExtensionNotAvailable,
+  TableNotFound,
+  InvalidIdentifier,
+  MigrationError,
+  ParameterError,
+  DatabaseExists,
+  DatabaseError,
+  QueryCanceled,
+} from "./errors.js";
+export type { DatabaseErrorFields } from "./errors.js";
+export {
+  validateIdentifier,
+  validateIdentifiers,
+  quoteIdentifier,
+  quoteIdentifiers,
+  quoteQualifiedName,
+  qualifiedName,
+  splitQualifiedName,
+  quoteLiteral,
+} from "./sql/identifiers.js";
+export type { IdentifierKind } from "./sql/identifiers.js";
+export { prepareQuery } from "./sql/placeholders.js";
+export type { QueryParams } from "./sql/placeholders.js";
+export { AsyncDatabase } from "./core/async-database.js";
+export type { DatabaseOptions, CreateDatabaseOptions, CreateFromEnvOptions } from "./core/async-database.js";
+export { AsyncConnection } from "./core/async-connection.js";
+export { AsyncTransaction } from "./core/async-transaction.js";
+export { AsyncCursor } from "./core/async-cursor.js";
+export { Queryable } from "./core/queryable.js";
+export type { Row, QueryResult, ExecuteOptions, ConnectOptions, Mode, QueryApi, DatabaseApi, ConnectionApi, TransactionApi, CursorApi } from "./core/api.js";
+export { Database, Connection, Transaction, Cursor } from "./sync/database.js";
+export type { DatabaseConstructor, Syncify, SyncMembers } from "./sync/types.js";

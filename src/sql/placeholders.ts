@@ -1,0 +1,287 @@
+/**
+ * Query parameters: positional `$1, $2, …` with an array, or named `:name` with a plain object.
+ *
+ * ```ts
+ * prepareQuery("SELECT * FROM t WHERE id = $1", [42]);          // passed through untouched
+ * prepareQuery("SELECT * FROM t WHERE id = :id", { id: 42 });   // → "… id = $1", [42]
+ * ```
+ *
+ * Named placeholders are found by a single linear scan that understands enough of PostgreSQL's lexer to leave
+ * alone everything that is not a placeholder: string constants (`'…'`, `E'…'`), quoted identifiers (`"…"`),
+ * line and nested block comments, dollar-quoted bodies (`$$…$$`, `$tag$…$tag$`), casts (`::`), PL/pgSQL
+ * assignments (`:=`) and array slices with a numeric bound (`arr[1:2]`). Plain `'…'` strings are read with
+ * `standard_conforming_strings = on` (the server default since 9.1): a backslash there is an ordinary
+ * character.
+ * @module
+ */
+import { ParameterError } from "../errors.js";
+
+/** Parameters of a statement: an array for `$n` placeholders, a plain object for `:name` placeholders. */
+export type QueryParams = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+/** A statement ready for the driver: `$n` text and the values in placeholder order. */
+export interface PreparedQuery {
+  /** SQL text using only `$n` placeholders. */
+  text: string;
+  /** Bind values (`values[k-1]` for `$k`), or `undefined` when no parameters were given. */
+  values: unknown[] | undefined;
+}
+
+/** Result of {@link compileNamed}: the rewritten text and the distinct names, `names[k-1]` being `$k`. */
+export interface CompiledNamed {
+  /** The SQL with each `:name` replaced by `$k`. */
+  readonly text: string;
+  /** Distinct placeholder names in order of first appearance. */
+  readonly names: readonly string[];
+}
+
+/**
+ * Turns SQL text and parameters into what the driver takes.
+ *
+ * - `undefined`/`null`: `{ text: sql, values: undefined }` — the SQL is not looked at (it may contain `:x`).
+ * - an array: `{ text: sql, values: params }` — the same array instance, no scanning, no copying.
+ * - a plain object (prototype `Object.prototype` or `null`): `:name` placeholders become `$1..$n` (a name used
+ *   twice maps to the same `$k`); values follow the order of first appearance. Extra keys are ignored; a key
+ *   present with the value `undefined` is passed on (the driver sends NULL).
+ *
+ * @param sql - the statement text.
+ * @param params - the parameters, if any.
+ * @throws {@link ParameterError} when a named placeholder has no own property in `params`, when `params` is an
+ * object other than a plain object or array (Map, Date, class instance, …), or when named parameters are
+ * given for SQL that uses `$n` placeholders.
+ */
+export function prepareQuery(sql: string, params?: QueryParams | null): PreparedQuery {
+  if (params === undefined || params === null) return { text: sql, values: undefined };
+  if (Array.isArray(params)) return { text: sql, values: params as unknown[] };
+  if (typeof params !== "object") {
+    throw new ParameterError(`query parameters must be an array or a plain object, got ${typeof params}`);
+  }
+  const proto: unknown = Object.getPrototypeOf(params);
+  if (proto !== Object.prototype && proto !== null) {
+    const tag = Object.prototype.toString.call(params);
+    throw new ParameterError(
+      `named query parameters must be a plain object (or an array for $n placeholders), got ${tag}`,
+    );
+  }
+  const compiled = compileNamed(sql);
+  const record = params as Readonly<Record<string, unknown>>;
+  const values: unknown[] = [];
+  let missing: string[] | undefined;
+  for (let i = 0; i < compiled.names.length; i++) {
+    const name = compiled.names[i]!;
+    if (Object.hasOwn(record, name)) values.push(record[name]);
+    else (missing ??= []).push(name);
+  }
+  if (missing) {
+    const list = missing.map((n) => `:${n}`).join(", ");
+    throw new ParameterError(`missing named parameter${missing.length > 1 ? "s" : ""} ${list}`);
+  }
+  return { text: compiled.text, values };
+}
+
+/** Most statements kept by the {@link compileNamed} cache. */
+const CACHE_LIMIT = 500;
+/** Longer SQL texts are compiled every time instead of being kept in the cache. */
+const CACHE_MAX_SQL_LENGTH = 16_384;
+const cache = new Map<string, CompiledNamed>();
+
+// Character codes used by the scanner.
+const QUOTE = 0x27; // '
+const DQUOTE = 0x22; // "
+const DOLLAR = 0x24; // $
+const COLON = 0x3a; // :
+const DASH = 0x2d; // -
+const SLASH = 0x2f; // /
+const STAR = 0x2a; // *
+const BACKSLASH = 0x5c; // \
+const LF = 0x0a;
+const CR = 0x0d;
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+/** PostgreSQL's `ident_start`: ASCII letter, `_`, or any non-ASCII character. */
+function isIdentStart(c: number): boolean {
+  return isAsciiLetter(c) || c === 0x5f || c >= 0x80;
+}
+/** PostgreSQL's `ident_cont` minus `$` (which is also `dolq_cont`). */
+function isTagCont(c: number): boolean {
+  return isIdentStart(c) || isDigit(c);
+}
+/** Characters of a `:name` placeholder after its first one. */
+function isNameCont(c: number): boolean {
+  return isAsciiLetter(c) || isDigit(c) || c === 0x5f;
+}
+
+/**
+ * Compiles `:name` placeholders into `$1..$n`, copying everything else through untouched.
+ *
+ * A placeholder is `:` followed by `[A-Za-z_][A-Za-z0-9_]*`, not preceded by another `:`. Results are cached
+ * (up to 500 statements, oldest evicted first; texts over 16 KiB are not cached), so the returned object is
+ * frozen and shared: do not mutate it.
+ *
+ * @param sql - the statement text.
+ * @returns the rewritten text and the distinct names (`names[k-1]` is `$k`).
+ * @throws {@link ParameterError} when `sql` is not a string, when it also contains a positional `$n`
+ * placeholder (styles cannot be mixed), or when a placeholder name runs into a non-ASCII or `$` character.
+ */
+export function compileNamed(sql: string): CompiledNamed {
+  if (typeof sql !== "string") throw new ParameterError(`SQL text must be a string, got ${typeof sql}`);
+  const hit = cache.get(sql);
+  if (hit !== undefined) return hit;
+  const compiled = scan(sql);
+  if (sql.length <= CACHE_MAX_SQL_LENGTH) {
+    if (cache.size >= CACHE_LIMIT) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(sql, compiled);
+  }
+  return compiled;
+}
+
+/** The tokenizer behind {@link compileNamed}: one pass, no backtracking beyond a dollar tag's length. */
+function scan(sql: string): CompiledNamed {
+  const n = sql.length;
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  let out = "";
+  let copied = 0; // sql[copied, i) is still to be copied to `out`
+  let i = 0;
+
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+
+    if (c === QUOTE) {
+      i = skipQuoted(sql, i + 1, QUOTE, false);
+    } else if (c === DQUOTE) {
+      i = skipQuoted(sql, i + 1, DQUOTE, false);
+    } else if (c === DASH && sql.charCodeAt(i + 1) === DASH) {
+      i += 2;
+      while (i < n) {
+        const d = sql.charCodeAt(i);
+        if (d === LF || d === CR) break;
+        i++;
+      }
+    } else if (c === SLASH && sql.charCodeAt(i + 1) === STAR) {
+      i = skipBlockComment(sql, i + 2);
+    } else if (c === DOLLAR) {
+      const next = sql.charCodeAt(i + 1);
+      if (isDigit(next)) {
+        throw new ParameterError(
+          "cannot mix positional $n placeholders with named :name parameters; pass an array for $n placeholders",
+        );
+      }
+      i = skipDollarQuoted(sql, i);
+    } else if (c === COLON) {
+      const next = sql.charCodeAt(i + 1);
+      if (next === COLON) {
+        i += 2; // `::` cast; the type name that follows is an ordinary word
+      } else if (isAsciiLetter(next) || next === 0x5f) {
+        let j = i + 2;
+        while (j < n && isNameCont(sql.charCodeAt(j))) j++;
+        const after = sql.charCodeAt(j);
+        if (after === DOLLAR || after >= 0x80) {
+          throw new ParameterError(
+            `invalid named parameter ${JSON.stringify(sql.slice(i, j + 1))}: names are [A-Za-z_][A-Za-z0-9_]*`,
+          );
+        }
+        const name = sql.slice(i + 1, j);
+        let k = index.get(name);
+        if (k === undefined) {
+          names.push(name);
+          k = names.length;
+          index.set(name, k);
+        }
+        out += `${sql.slice(copied, i)}$${k}`;
+        copied = j;
+        i = j;
+      } else {
+        i++; // `:=`, `:1` (slice), a lone `:`
+      }
+    } else if (isIdentStart(c)) {
+      // A word (keyword or identifier); PostgreSQL lets `$` continue it, so `a$1` is not a placeholder.
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = sql.charCodeAt(i);
+        if (isTagCont(d) || d === DOLLAR) i++;
+        else break;
+      }
+      if (i === start + 1 && (c === 0x45 || c === 0x65) && sql.charCodeAt(i) === QUOTE) {
+        i = skipQuoted(sql, i + 1, QUOTE, true); // E'…' escape string
+      }
+    } else if (isDigit(c)) {
+      // A number (`1`, `1e5`, `0x1F`); it never absorbs `$` or `:`.
+      i++;
+      while (i < n && (isDigit(sql.charCodeAt(i)) || isIdentStart(sql.charCodeAt(i)))) i++;
+    } else {
+      i++;
+    }
+  }
+
+  const text = copied === 0 ? sql : out + sql.slice(copied);
+  return Object.freeze({ text, names: Object.freeze(names) });
+}
+
+/**
+ * Skips the body of a quoted token whose opening quote is just before `i`; returns the index after the closing
+ * quote (or `sql.length` when unterminated). A doubled quote is an escaped quote; with `backslashEscapes`, a
+ * backslash escapes the next character (E-strings).
+ */
+function skipQuoted(sql: string, i: number, quote: number, backslashEscapes: boolean): number {
+  const n = sql.length;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (backslashEscapes && c === BACKSLASH) {
+      i += 2;
+    } else if (c === quote) {
+      if (sql.charCodeAt(i + 1) === quote) i += 2;
+      else return i + 1;
+    } else {
+      i++;
+    }
+  }
+  return n;
+}
+
+/** Skips a block comment whose `/*` ends just before `i`, honouring nesting like PostgreSQL. */
+function skipBlockComment(sql: string, i: number): number {
+  const n = sql.length;
+  let depth = 1;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (c === SLASH && sql.charCodeAt(i + 1) === STAR) {
+      depth++;
+      i += 2;
+    } else if (c === STAR && sql.charCodeAt(i + 1) === SLASH) {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else {
+      i++;
+    }
+  }
+  return n;
+}
+
+/**
+ * At a `$` (not preceded by a word character and not followed by a digit): if it opens a dollar quote
+ * (`$$` or `$tag$`), returns the index after the matching close (or `sql.length`); otherwise the index after
+ * the `$`.
+ */
+function skipDollarQuoted(sql: string, i: number): number {
+  const n = sql.length;
+  let j = i + 1;
+  if (j < n && isIdentStart(sql.charCodeAt(j))) {
+    j++;
+    while (j < n && isTagCont(sql.charCodeAt(j))) j++;
+  }
+  if (sql.charCodeAt(j) !== DOLLAR) return i + 1;
+  const delimiter = sql.slice(i, j + 1);
+  const close = sql.indexOf(delimiter, j + 1);
+  return close === -1 ? n : close + delimiter.length;
+}

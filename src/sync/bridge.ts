@@ -1,0 +1,89 @@
+/**
+ * The main-thread end of the synchronous facade: one shared worker per process, and a blocking `call` that
+ * posts a request and sleeps in `Atomics.wait` until the worker answers.
+ * @module
+ */
+import { deserialize } from "node:v8";
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { ConnectionError, deserializeError } from "../errors.js";
+import type { Request, Response } from "./protocol.js";
+
+/** How long the worker may show no sign of life before a blocked call gives up. */
+const STALL_LIMIT_MS = 60_000;
+
+interface Bridge {
+  worker: Worker;
+  port: MessagePort;
+  state: Int32Array;
+}
+
+let bridge: Bridge | undefined;
+
+/**
+ * The worker's entry. Built code runs `worker.js` directly; running from TypeScript sources (tests, tsx), the
+ * worker first registers tsx's loader, which worker threads do not inherit.
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith(".ts")) return { entry: new URL("./worker.js", import.meta.url), eval: false };
+  const api = import.meta.resolve("tsx/esm/api");
+  const target = new URL("./worker.ts", import.meta.url).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  return { entry: code, eval: true };
+}
+
+function start(): Bridge {
+  const { port1, port2 } = new MessageChannel();
+  const state = new Int32Array(new SharedArrayBuffer(8));
+  const { entry, eval: isEval } = workerEntry();
+  const worker = new Worker(entry, {
+    eval: isEval,
+    workerData: { port: port2, state },
+    transferList: [port2],
+    stderr: false,
+  });
+  worker.unref();
+  port1.unref();
+  worker.on("error", () => {
+    bridge = undefined;
+  });
+  worker.on("exit", () => {
+    bridge = undefined;
+  });
+  return { worker, port: port1, state };
+}
+
+/** Sends a request and blocks until the answer arrives; returns the value or throws the same error class. */
+export function callSync(req: Request): unknown {
+  const b = (bridge ??= start());
+  const { state, port } = b;
+  Atomics.store(state, 0, 0);
+  port.postMessage(req);
+  let beat = Atomics.load(state, 1);
+  let silentFor = 0;
+  while (Atomics.load(state, 0) === 0) {
+    if (Atomics.wait(state, 0, 0, 1000) === "timed-out") {
+      const now = Atomics.load(state, 1);
+      if (now === beat) {
+        silentFor += 1000;
+        if (silentFor >= STALL_LIMIT_MS) {
+          bridge = undefined;
+          void b.worker.terminate();
+          throw new ConnectionError("the tscopg synchronous worker stopped responding");
+        }
+      } else {
+        beat = now;
+        silentFor = 0;
+      }
+    }
+  }
+  const msg = receiveMessageOnPort(port);
+  if (msg === undefined) throw new ConnectionError("the tscopg synchronous worker answered nothing");
+  const res = deserialize(msg.message as Uint8Array) as Response;
+  if (res.ok) return res.value;
+  throw deserializeError(res.error);
+}
+
+/** Fire-and-forget message (handle release); never blocks. */
+export function postAsync(req: Request): void {
+  bridge?.port.postMessage(req);
+}

@@ -1,0 +1,32 @@
+/**
+ * The synchronous facade's classes, generated from the async ones.
+ * @module
+ */
+import { makeSyncClass } from "./generate.js";
+import type { Connection as ConnectionT, Cursor as CursorT, DatabaseConstructor, Transaction as TransactionT } from "./types.js";
+
+/**
+ * The synchronous database handle, for scripts, REPLs and CLIs. Same methods as {@link AsyncDatabase}, blocking:
+ * each call runs in a worker thread that owns the real connections, while this thread waits in
+ * `Atomics.wait`. Errors arrive as the same classes with the same fields.
+ *
+ * ```ts
+ * using db = Database.fromUrl("postgresql://postgres@localhost/app");
+ * const n = db.fetchVal<bigint>("SELECT count(*) FROM users");
+ * db.transaction((tx) => { tx.execute("INSERT INTO users(name) VALUES ($1)", ["ann"]); });
+ * ```
+ */
+export const Database = makeSyncClass("AsyncDatabase", "Database") as unknown as DatabaseConstructor;
+export type Database = InstanceType<DatabaseConstructor>;
+
+/** Sync twin of AsyncConnection (obtained from `db.connect()`). */
+export const Connection = makeSyncClass("AsyncConnection", "Connection") as unknown as { readonly prototype: ConnectionT };
+export type Connection = ConnectionT;
+
+/** Sync twin of AsyncTransaction (obtained from `db.transaction()`). */
+export const Transaction = makeSyncClass("AsyncTransaction", "Transaction") as unknown as { readonly prototype: TransactionT };
+export type Transaction = TransactionT;
+
+/** Sync twin of AsyncCursor (obtained from `db.cursor()`). */
+export const Cursor = makeSyncClass("AsyncCursor", "Cursor") as unknown as { readonly prototype: CursorT };
+export type Cursor = CursorT;

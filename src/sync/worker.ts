@@ -1,0 +1,115 @@
+/**
+ * The synchronous facade's worker: owns the real AsyncDatabase objects and runs each request on its own
+ * event loop while the main thread blocks in `Atomics.wait`.
+ * @module
+ */
+import { serialize } from "node:v8";
+import { workerData, type MessagePort } from "node:worker_threads";
+import { ambientTransaction } from "../core/scoped.js";
+import type { AsyncTransaction } from "../core/async-transaction.js";
+import { TscopgError, serializeError } from "../errors.js";
+import { asyncKinds, kindOf } from "./kinds.js";
+import { decodeConfig, encodeConfig, isHandleRef, type Request, type Response } from "./protocol.js";
+
+const { port, state } = workerData as { port: MessagePort; state: Int32Array };
+
+const handles = new Map<number, object>();
+let nextHandle = 1;
+
+function toHandle(value: unknown): unknown {
+  const kind = kindOf(value);
+  if (kind === undefined) return encodeConfig(value);
+  const id = nextHandle++;
+  handles.set(id, value as object);
+  return { __tscopgHandle: id, kind };
+}
+
+function get(id: number): Record<string | symbol, unknown> {
+  const obj = handles.get(id);
+  if (obj === undefined) throw new TscopgError("this object was already closed or released");
+  return obj as Record<string | symbol, unknown>;
+}
+
+function decodeArg(a: unknown): unknown {
+  return isHandleRef(a) ? get(a.__tscopgHandle) : decodeConfig(a);
+}
+
+async function dispatch(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case "new": {
+      const Cls = asyncKinds[req.kind as keyof typeof asyncKinds] as unknown as new (...a: unknown[]) => object;
+      return new Cls(...req.args.map(decodeArg));
+    }
+    case "static": {
+      const Cls = asyncKinds[req.kind as keyof typeof asyncKinds] as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return Cls[req.method]!(...req.args.map(decodeArg));
+    }
+    case "call": {
+      const obj = get(req.handle);
+      const fn = obj[req.method];
+      if (typeof fn !== "function") throw new TscopgError(`${req.method} is not a method`);
+      const args = req.args.map(decodeArg);
+      const scope = req.scope ? (handles.get(req.scope) as AsyncTransaction | undefined) : undefined;
+      return scope ? ambientTransaction.run(scope, () => fn.apply(obj, args)) : fn.apply(obj, args);
+    }
+    case "get":
+      return get(req.handle)[req.prop];
+    case "dispose": {
+      const obj = handles.get(req.handle) as Partial<AsyncDisposable> | undefined;
+      handles.delete(req.handle);
+      await obj?.[Symbol.asyncDispose]?.();
+      return undefined;
+    }
+    case "release": {
+      const obj = handles.get(req.handle) as Partial<AsyncDisposable> | undefined;
+      handles.delete(req.handle);
+      // A handle the main thread lost without closing: close it so no connection leaks.
+      try {
+        await obj?.[Symbol.asyncDispose]?.();
+      } catch {
+        /* nothing to report to: the owner is gone */
+      }
+      return undefined;
+    }
+  }
+}
+
+function reply(res: Response): void {
+  let payload: Buffer;
+  try {
+    payload = serialize(res);
+  } catch (err) {
+    payload = serialize({ ok: false, error: serializeError(new TscopgError(`result cannot be sent to the main thread: ${String(err)}`)) });
+  }
+  port.postMessage(payload);
+  Atomics.store(state, 0, 1);
+  Atomics.notify(state, 0);
+}
+
+let busy = false;
+process.on("uncaughtException", (err) => {
+  if (busy) {
+    busy = false;
+    reply({ ok: false, error: serializeError(err) });
+  }
+});
+
+port.on("message", (req: Request) => {
+  const isRelease = req.op === "release";
+  if (!isRelease) busy = true;
+  dispatch(req).then(
+    (value) => {
+      if (isRelease || !busy) return;
+      busy = false;
+      reply({ ok: true, value: toHandle(value) });
+    },
+    (err: unknown) => {
+      if (isRelease || !busy) return;
+      busy = false;
+      reply({ ok: false, error: serializeError(err) });
+    },
+  );
+});
+
+// Heartbeat: lets a blocked main thread tell a busy worker from a dead one.
+setInterval(() => Atomics.add(state, 1, 1), 250).unref();
