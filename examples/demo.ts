@@ -27,7 +27,7 @@ function table(rows: Record<string, unknown>[]): void {
   for (const r of rows) console.log("  " + cols.map((c, i) => cell(r[c]).padEnd(widths[i]!)).join(" │ "));
 }
 
-const server = await resolveServer({ probeLocal: false, log: (l) => console.log(`  ${l}`) });
+const server = await resolveServer({ probeLocal: false });
 const safeUrl = server.url.replace(/:[^:@/]*@/, ":***@");
 console.log(`tscopg demo — server: ${server.source} (${safeUrl})`);
 

@@ -184,3 +184,12 @@ describe("the synchronous facade", () => {
     nowhere.close();
   });
 });
+
+test("query() results cross the worker as plain data", () => {
+  const r = db.query("SELECT 1::int AS one, 'x' AS two");
+  assert.equal(r.command, "SELECT");
+  assert.equal(r.rowCount, 1);
+  assert.deepEqual(r.rows, [{ one: 1, two: "x" }]);
+  assert.deepEqual(r.fields.map((f) => f.name), ["one", "two"]);
+  assert.equal(r.fields[0]!.dataTypeID, 23);
+});

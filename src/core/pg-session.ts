@@ -14,6 +14,7 @@ export interface StatementResult {
   /** Rows affected (INSERT/UPDATE/DELETE/…) or returned; `null` when the command reports none. */
   rowCount: number | null;
   command: string;
+  /** Result columns (node-postgres field descriptions: name, dataTypeID, tableID, columnID, …). */
   fields: { name: string; dataTypeID: number }[];
 }
 
@@ -32,11 +33,15 @@ export type TxStatus = "I" | "T" | "E";
 
 type RawResult = pg.QueryResult | pg.QueryResult[];
 
+function plain(r: pg.QueryResult): StatementResult {
+  return { rows: r.rows, rowCount: r.rowCount, command: r.command, fields: r.fields };
+}
+
 function lastResult(r: RawResult): StatementResult {
-  if (!Array.isArray(r)) return r as unknown as StatementResult;
+  if (!Array.isArray(r)) return plain(r);
   // Multi-statement string: the last statement that returned rows, else the last one.
-  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return r[i] as unknown as StatementResult;
-  return r[r.length - 1] as unknown as StatementResult;
+  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return plain(r[i]!);
+  return plain(r[r.length - 1]!);
 }
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));

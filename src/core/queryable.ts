@@ -7,7 +7,16 @@
 import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
 import { encodeParams } from "../sql/values.js";
 import type { ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
-import type { PgSession } from "./pg-session.js";
+import { PgSession } from "./pg-session.js";
+
+const rowsOf = <R extends Row>(r: QueryResult<R>): R[] => r.rows;
+const firstRow = <R extends Row>(r: QueryResult<R>): R | null => r.rows[0] ?? null;
+function firstValue(r: QueryResult): unknown {
+  const row = r.rows[0];
+  const first = r.fields[0];
+  if (row === undefined || first === undefined) return null;
+  return row[first.name] ?? null;
+}
 
 /** Base class of everything that runs statements. */
 export abstract class Queryable implements QueryApi<"async"> {
@@ -18,16 +27,26 @@ export abstract class Queryable implements QueryApi<"async"> {
   protected abstract sessionFor(options?: ExecuteOptions): PgSession | Promise<PgSession>;
 
   /** @inheritDoc */
-  async query<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<QueryResult<R>> {
-    const q = prepareQuery(sql, params);
-    const values = encodeParams(q.values);
-    const session = await this.sessionFor(options);
-    return (await session.query(q.text, values)) as unknown as QueryResult<R>;
+  query<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<QueryResult<R>> {
+    // The hot path: no async frames of our own, one Promise from the session.
+    let text: string;
+    let values: unknown[] | undefined;
+    let session: PgSession | Promise<PgSession>;
+    try {
+      const q = prepareQuery(sql, params);
+      text = q.text;
+      values = encodeParams(q.values);
+      session = this.sessionFor(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const run = (s: PgSession) => s.query(text, values) as unknown as Promise<QueryResult<R>>;
+    return session instanceof PgSession ? run(session) : session.then(run);
   }
 
   /** @inheritDoc */
-  async execute<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
-    return (await this.query<R>(sql, params, options)).rows;
+  execute<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
+    return this.query<R>(sql, params, options).then(rowsOf);
   }
 
   /** @inheritDoc */
@@ -36,17 +55,13 @@ export abstract class Queryable implements QueryApi<"async"> {
   }
 
   /** @inheritDoc */
-  async fetchOne<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R | null> {
-    return (await this.query<R>(sql, params, options)).rows[0] ?? null;
+  fetchOne<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R | null> {
+    return this.query<R>(sql, params, options).then(firstRow);
   }
 
   /** @inheritDoc */
-  async fetchVal<T = unknown>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<T | null> {
-    const r = await this.query(sql, params, options);
-    const row = r.rows[0];
-    if (row === undefined) return null;
-    const first = r.fields[0];
-    return first === undefined ? null : ((row[first.name] ?? null) as T | null);
+  fetchVal<T = unknown>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<T | null> {
+    return this.query(sql, params, options).then(firstValue) as Promise<T | null>;
   }
 
   /** @inheritDoc */

@@ -4,7 +4,7 @@
  * @module
  */
 import { serialize } from "node:v8";
-import { workerData, type MessagePort } from "node:worker_threads";
+import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
 import { TscopgError, serializeError } from "../errors.js";
@@ -94,7 +94,10 @@ process.on("uncaughtException", (err) => {
   }
 });
 
-port.on("message", (req: Request) => {
+/** Iterations the worker waits for the next request after answering, before yielding to its event loop. */
+const POLL_LIMIT = Number(process.env.TSCOPG_SYNC_SPIN ?? 20_000);
+
+function handle(req: Request): void {
   const isRelease = req.op === "release";
   if (!isRelease) busy = true;
   dispatch(req).then(
@@ -102,13 +105,35 @@ port.on("message", (req: Request) => {
       if (isRelease || !busy) return;
       busy = false;
       reply({ ok: true, value: toHandle(value) });
+      pollNext();
     },
     (err: unknown) => {
       if (isRelease || !busy) return;
       busy = false;
       reply({ ok: false, error: serializeError(err) });
+      pollNext();
     },
   );
+}
+
+/**
+ * A blocking caller usually sends its next request a few microseconds after an answer: wait for it briefly
+ * and take it straight off the port, skipping the event loop's wake-up (the main thread raises state[2]).
+ */
+function pollNext(): void {
+  for (let i = 0; i < POLL_LIMIT; i++) {
+    if (Atomics.load(state, 2) !== 0) {
+      Atomics.store(state, 2, 0);
+      const msg = receiveMessageOnPort(port);
+      if (msg !== undefined) handle(msg.message as Request);
+      return;
+    }
+  }
+}
+
+port.on("message", (req: Request) => {
+  Atomics.store(state, 2, 0);
+  handle(req);
 });
 
 // Heartbeat: lets a blocked main thread tell a busy worker from a dead one.
