@@ -10,6 +10,8 @@ import type { Request, Response } from "./protocol.js";
 
 /** How long the worker may show no sign of life before a blocked call gives up. */
 const STALL_LIMIT_MS = 60_000;
+/** How long a new worker may take to start (load its modules) before a call gives up. */
+const STARTUP_LIMIT_MS = 20_000;
 /** Iterations of the busy-wait before blocking (override with TSCOPG_SYNC_SPIN; 0 disables). */
 const SPIN_LIMIT = Number(process.env.TSCOPG_SYNC_SPIN ?? 20_000);
 
@@ -35,10 +37,12 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
 
 function start(): Bridge {
   const { port1, port2 } = new MessageChannel();
-  const state = new Int32Array(new SharedArrayBuffer(12));
+  const state = new Int32Array(new SharedArrayBuffer(16));
   const { entry, eval: isEval } = workerEntry();
   const worker = new Worker(entry, {
     eval: isEval,
+    // Flags that only make sense for the main entry (e.g. --input-type) would stop the worker from starting.
+    execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
     workerData: { port: port2, state },
     transferList: [port2],
     stderr: false,
@@ -71,10 +75,13 @@ export function callSync(req: Request): unknown {
       const now = Atomics.load(state, 1);
       if (now === beat) {
         silentFor += 1000;
-        if (silentFor >= STALL_LIMIT_MS) {
+        const started = Atomics.load(state, 3) === 1;
+        if (silentFor >= (started ? STALL_LIMIT_MS : STARTUP_LIMIT_MS)) {
           bridge = undefined;
           void b.worker.terminate();
-          throw new ConnectionError("the tscopg synchronous worker stopped responding");
+          throw new ConnectionError(
+            started ? "the tscopg synchronous worker stopped responding" : "the tscopg synchronous worker failed to start",
+          );
         }
       } else {
         beat = now;

@@ -136,5 +136,6 @@ port.on("message", (req: Request) => {
   handle(req);
 });
 
-// Heartbeat: lets a blocked main thread tell a busy worker from a dead one.
+// Started, and a heartbeat: lets a blocked main thread tell a busy worker from a dead one.
+Atomics.store(state, 3, 1);
 setInterval(() => Atomics.add(state, 1, 1), 250).unref();
