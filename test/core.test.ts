@@ -150,6 +150,24 @@ describe("errors", () => {
     assert.equal(await db.fetchVal("SELECT 2"), 2);
   });
 
+  test("a connection the server dropped is replaced: the next statement works", async () => {
+    const d = new AsyncDatabase(ctx.config);
+    try {
+      const pid = await d.fetchVal<number>("SELECT pg_backend_pid()");
+      await rawQuery("SELECT pg_terminate_backend($1)", [pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await d.fetchVal("SELECT 7"), 7);
+      assert.notEqual(await d.fetchVal<number>("SELECT pg_backend_pid()"), pid);
+      // a dedicated connection killed while idle in the cache is not handed out again
+      const txPid = await d.transaction((tx) => tx.fetchVal<number>("SELECT pg_backend_pid()"));
+      await rawQuery("SELECT pg_terminate_backend($1)", [txPid]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await d.transaction((tx) => tx.fetchVal("SELECT 8")), 8);
+    } finally {
+      await d.close();
+    }
+  });
+
   test("statement timeout cancels a slow query", async () => {
     const quick = new AsyncDatabase(ctx.config.with({ statementTimeout: 200 }));
     try {

@@ -193,3 +193,15 @@ test("query() results cross the worker as plain data", () => {
   assert.deepEqual(r.fields.map((f) => f.name), ["one", "two"]);
   assert.equal(r.fields[0]!.dataTypeID, 23);
 });
+
+// Compile-time parity (checked by `npm run typecheck`): every public AsyncDatabase member has a sync twin whose
+// methods return values, not Promises.
+type PublicKeys<T> = { [K in keyof T]: K extends `_${string}` ? never : K }[keyof T];
+type MissingOnSync = Exclude<PublicKeys<AsyncDatabase>, keyof Database | typeof Symbol.asyncDispose>;
+const noneMissing: [MissingOnSync] extends [never] ? true : false = true;
+const fetchValIsSync: ReturnType<Database["fetchVal"]> extends Promise<unknown> ? false : true = true;
+const executeIsSync: ReturnType<Database["executeMany"]> extends number ? true : false = true;
+
+test("type-level parity holds (see the declarations above)", () => {
+  assert.deepEqual([noneMissing, fetchValIsSync, executeIsSync], [true, true, true]);
+});

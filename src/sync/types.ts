@@ -31,7 +31,7 @@ export type SyncMembers<T> = {
       : Syncify<T[K]>;
 };
 
-type Extra<TAsync, TApi> = SyncMembers<Omit<TAsync, keyof TApi | typeof Symbol.asyncDispose | "toString" | "_finish">>;
+type Extra<TAsync, TApi> = SyncMembers<Omit<TAsync, keyof TApi | typeof Symbol.asyncDispose | "_finish">>;
 
 /** A transaction or savepoint of the synchronous facade; `using` rolls back what was not committed. */
 export interface Transaction extends TransactionApi<"sync">, Disposable, Extra<AsyncTransaction, TransactionApi<"async">> {}
