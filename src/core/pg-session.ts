@@ -33,15 +33,14 @@ export type TxStatus = "I" | "T" | "E";
 
 type RawResult = pg.QueryResult | pg.QueryResult[];
 
-function plain(r: pg.QueryResult): StatementResult {
-  return { rows: r.rows, rowCount: r.rowCount, command: r.command, fields: r.fields };
-}
-
+/**
+ * The result of the statement that matters: the only one, or for a multi-statement string the last one that
+ * returned rows (else the last one). The driver's own result object, viewed through {@link StatementResult}.
+ */
 function lastResult(r: RawResult): StatementResult {
-  if (!Array.isArray(r)) return plain(r);
-  // Multi-statement string: the last statement that returned rows, else the last one.
-  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return plain(r[i]!);
-  return plain(r[r.length - 1]!);
+  if (!Array.isArray(r)) return r as unknown as StatementResult;
+  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return r[i] as unknown as StatementResult;
+  return r[r.length - 1] as unknown as StatementResult;
 }
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
@@ -118,9 +117,12 @@ export class PgSession {
   }
 
   /** Runs one statement (or a parameterless multi-statement string) and resolves with its result. */
-  query(text: string, values?: unknown[]): Promise<StatementResult> {
+  query(text: string, values?: unknown[]): Promise<StatementResult>;
+  /** Runs a statement and resolves with `pick(result)` (computed in the driver's callback: no extra Promise hop). */
+  query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T): Promise<T>;
+  query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T): Promise<T | StatementResult> {
     return new Promise((resolve, reject) => {
-      this.submit(text, values, false, resolve, reject);
+      this.submit(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject);
     });
   }
 
