@@ -24,8 +24,8 @@ before(async () => {
 });
 
 after(async () => {
-  await db.close();
-  await ctx.drop();
+  await db?.close();
+  await ctx?.drop();
 });
 
 describe("queries", () => {

@@ -25,9 +25,9 @@ before(async () => {
 });
 
 after(async () => {
-  db.close();
-  await adb.close();
-  await ctx.drop();
+  db?.close();
+  await adb?.close();
+  await ctx?.drop();
 });
 
 describe("the synchronous facade", () => {
