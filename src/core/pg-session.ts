@@ -48,6 +48,8 @@ const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 /** True when an error says the connection (not the statement) failed, so a new connection may succeed. */
 export function isRetryableConnectError(err: unknown): boolean {
   if (err instanceof ConnectionError) {
+    // A connect timeout already waited its full time: retrying would multiply the wait.
+    if (/timeout/i.test(err.message)) return false;
     if (err.code === undefined) return true;
     return isConnectionLevelCode(err.code);
   }
