@@ -5,11 +5,10 @@
  * @module
  */
 import { inspect } from "node:util";
-import { Config } from "../config.js";
 import { TscopgError } from "../errors.js";
 import { callSync, postAsync } from "./bridge.js";
 import { asyncKinds, type KindName } from "./kinds.js";
-import { isHandleRef, type Request } from "./protocol.js";
+import { decodeConfig, encodeConfig, isHandleRef, type Request } from "./protocol.js";
 
 const HANDLE = Symbol("tscopg.handle");
 
@@ -32,35 +31,23 @@ const scopeStack: number[] = [];
 const syncClasses = new Map<KindName, new (handle: number) => SyncHandle>();
 
 function encodeArg(a: unknown): unknown {
-  if (a instanceof SyncHandle) return { __tscopgHandle: a[HANDLE], kind: "ref" };
-  if (a instanceof Config) return { __tscopgConfig: a.toInit() };
+  if (a instanceof SyncHandle) return { __tscopgHandle: a[HANDLE] };
   if (typeof a === "function") throw new TscopgError("functions cannot be passed to the synchronous facade here");
-  if (typeof a === "object" && a !== null) {
-    if (Array.isArray(a) || ArrayBuffer.isView(a) || a instanceof Date) return a;
-    if (Symbol.iterator in a) return Array.from(a as Iterable<unknown>);
-    if (Object.getPrototypeOf(a) === Object.prototype) {
-      let out: Record<string, unknown> | undefined;
-      for (const [k, v] of Object.entries(a)) {
-        if (v instanceof Config) (out ??= { ...(a as Record<string, unknown>) })[k] = { __tscopgConfig: v.toInit() };
-      }
-      return out ?? a;
-    }
+  if (typeof a === "object" && a !== null && !Array.isArray(a) && !ArrayBuffer.isView(a) && Symbol.iterator in a) {
+    return Array.from(a as Iterable<unknown>); // generators and other iterables cannot be cloned
   }
-  return a;
+  return encodeConfig(a);
 }
 
 /** Turns a worker answer into a main-thread value (handles become instances of generated classes). */
 function decodeResult(v: unknown): unknown {
   if (isHandleRef(v)) {
     if (v.kind === "AsyncIterator") return syncIterator(v.__tscopgHandle);
-    const Cls = syncClasses.get(v.kind);
+    const Cls = v.kind && syncClasses.get(v.kind);
     if (!Cls) throw new TscopgError(`no synchronous class for ${v.kind}`);
     return new Cls(v.__tscopgHandle);
   }
-  if (typeof v === "object" && v !== null && "__tscopgConfig" in v) {
-    return new Config((v as { __tscopgConfig: ConstructorParameters<typeof Config>[0] }).__tscopgConfig);
-  }
-  return v;
+  return decodeConfig(v);
 }
 
 function call(req: Request): unknown {

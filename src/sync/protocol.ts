@@ -21,7 +21,8 @@ export type Response = { ok: true; value: unknown } | { ok: false; error: Serial
 /** A value standing for an object that lives in the worker. */
 export interface HandleRef {
   __tscopgHandle: number;
-  kind: KindName;
+  /** The async class of the object (set on answers; arguments only need the number). */
+  kind?: KindName;
 }
 
 /** A Config in transit (its password included: it only crosses a thread boundary in memory). */
@@ -33,9 +34,20 @@ export function isHandleRef(v: unknown): v is HandleRef {
   return typeof v === "object" && v !== null && "__tscopgHandle" in v;
 }
 
-/** Marks values that structured cloning would damage (Configs); leaves everything else alone. */
+/**
+ * Marks values that structured cloning would damage (a Config loses its private password field), also inside a
+ * plain options object; leaves everything else alone.
+ */
 export function encodeConfig(v: unknown): unknown {
-  return v instanceof Config ? ({ __tscopgConfig: v.toInit() } satisfies ConfigRef) : v;
+  if (v instanceof Config) return { __tscopgConfig: v.toInit() } satisfies ConfigRef;
+  if (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    let out: Record<string, unknown> | undefined;
+    for (const [k, x] of Object.entries(v)) {
+      if (x instanceof Config) (out ??= { ...(v as Record<string, unknown>) })[k] = encodeConfig(x);
+    }
+    return out ?? v;
+  }
+  return v;
 }
 
 /** Rebuilds values marked by {@link encodeConfig}, including inside a plain options object. */
