@@ -267,6 +267,19 @@ describe("transactions", () => {
     assert.equal(await db.fetchVal("SELECT count(*) FROM items WHERE name = 'ambient'"), 0n);
   });
 
+  test("autocommit: true runs outside the ambient transaction and survives its rollback", async () => {
+    await assert.rejects(
+      db.transaction(async () => {
+        await db.execute("INSERT INTO items (name, qty) VALUES ('inside', 1)");
+        await db.execute("INSERT INTO items (name, qty) VALUES ('outside', 1)", null, { autocommit: true });
+        assert.equal((await rawQuery(`SELECT 1 FROM "${ctx.schema}".items WHERE name = 'outside'`)).length, 1);
+        throw new Error("roll back the inside");
+      }),
+    );
+    const names = (await db.execute<{ name: string }>("SELECT name FROM items WHERE name IN ('inside','outside')")).map((r) => r.name);
+    assert.deepEqual(names, ["outside"]);
+  });
+
   test("await using without commit rolls back; with commit persists", async () => {
     {
       await using tx = await db.transaction();
@@ -338,6 +351,11 @@ describe("connections and cursors", () => {
     assert.deepEqual(await cur.fetchMany(2), [{ n: 2 }, { n: 3 }]);
     assert.deepEqual(await cur.fetchAll(), [{ n: 4 }, { n: 5 }]);
     assert.equal(await cur.fetchOne(), null);
+    await cur.execute("SELECT g AS n FROM generate_series(1, 3) g");
+    await cur.fetchOne();
+    const rest: unknown[] = [];
+    for await (const row of cur) rest.push(row);
+    assert.deepEqual(rest, [{ n: 2 }, { n: 3 }]);
   });
 
   test("executeMany: pipelined, counts rows, all-or-nothing", async () => {
@@ -391,6 +409,10 @@ describe("create()", () => {
       await assert.rejects(AsyncDatabase.create(name, { config: base, ifNotExists: false }), DatabaseExists);
       const again = await AsyncDatabase.create(name, { config: base });
       await again.close();
+      // from the environment (npm test sets DATABASE_URL)
+      const fromEnv = await AsyncDatabase.createFromEnv(name, { loadDotenvFile: false });
+      assert.equal(await fromEnv.fetchVal("SELECT current_database()"), name);
+      await fromEnv.close();
     } finally {
       await created.close();
       await rawQuery(`DROP DATABASE IF EXISTS ${name}`);

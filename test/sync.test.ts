@@ -159,6 +159,17 @@ describe("the synchronous facade", () => {
     }
     const ids = (await rawQuery<{ id: number }>(`SELECT id FROM "${ctx.schema}".t WHERE id >= 20 ORDER BY id`)).map((r) => r.id);
     assert.deepEqual(ids, [21, 22]);
+    // iteration crosses the worker as a sync iterator (and stops early cleanly)
+    db.cursor((cur) => {
+      cur.execute("SELECT g AS n FROM generate_series(1, 5) g");
+      const seen: unknown[] = [];
+      for (const row of cur) {
+        seen.push(row);
+        if (seen.length === 3) break;
+      }
+      assert.deepEqual(seen, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+      assert.deepEqual([...cur], [{ n: 4 }, { n: 5 }]);
+    });
     const n = db.cursor((cur) => {
       cur.execute("SELECT 1 AS one");
       return cur.fetchAll().length;

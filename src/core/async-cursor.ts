@@ -68,6 +68,11 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
     return out;
   }
 
+  /** Iterates over the rows of the last statement not fetched yet: `for await (const row of cur)`. */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<Row> {
+    while (this.#pos < this.#rows.length) yield this.#rows[this.#pos++]!;
+  }
+
   commit(): Promise<void> {
     return this.conn.commit();
   }

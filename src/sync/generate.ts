@@ -163,6 +163,16 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
       },
     });
   }
+  if (Symbol.asyncIterator in Async.prototype) {
+    // `for await (… of asyncObj)` becomes `for (… of syncObj)`: the async iterator lives in the worker.
+    Object.defineProperty(Sync.prototype, Symbol.iterator, {
+      configurable: true,
+      writable: true,
+      value(this: SyncHandle) {
+        return call({ op: "iterate", handle: this[HANDLE] });
+      },
+    });
+  }
   if (Symbol.asyncDispose in Async.prototype) {
     Object.defineProperty(Sync.prototype, Symbol.dispose, {
       configurable: true,

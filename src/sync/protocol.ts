@@ -12,6 +12,7 @@ export type Request =
   | { op: "static"; kind: KindName; method: string; args: unknown[] }
   | { op: "call"; handle: number; method: string; args: unknown[]; scope: number }
   | { op: "get"; handle: number; prop: string }
+  | { op: "iterate"; handle: number }
   | { op: "dispose"; handle: number }
   | { op: "release"; handle: number };
 

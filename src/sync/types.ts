@@ -3,7 +3,7 @@
  * method by hand.
  * @module
  */
-import type { ConnectionApi, CursorApi, DatabaseApi, TransactionApi } from "../core/api.js";
+import type { ConnectionApi, CursorApi, DatabaseApi, Row, TransactionApi } from "../core/api.js";
 import type { AsyncConnection } from "../core/async-connection.js";
 import type { AsyncCursor } from "../core/async-cursor.js";
 import type { AsyncDatabase } from "../core/async-database.js";
@@ -31,7 +31,7 @@ export type SyncMembers<T> = {
       : Syncify<T[K]>;
 };
 
-type Extra<TAsync, TApi> = SyncMembers<Omit<TAsync, keyof TApi | typeof Symbol.asyncDispose | "_finish">>;
+type Extra<TAsync, TApi> = SyncMembers<Omit<TAsync, keyof TApi | typeof Symbol.asyncDispose | typeof Symbol.asyncIterator | "_finish">>;
 
 /** A transaction or savepoint of the synchronous facade; `using` rolls back what was not committed. */
 export interface Transaction extends TransactionApi<"sync">, Disposable, Extra<AsyncTransaction, TransactionApi<"async">> {}
@@ -40,7 +40,7 @@ export interface Transaction extends TransactionApi<"sync">, Disposable, Extra<A
 export interface Connection extends ConnectionApi<"sync">, Disposable, Extra<AsyncConnection, ConnectionApi<"async">> {}
 
 /** A cursor of the synchronous facade. */
-export interface Cursor extends CursorApi<"sync">, Disposable, Extra<AsyncCursor, CursorApi<"async">> {}
+export interface Cursor extends CursorApi<"sync">, Disposable, Iterable<Row>, Extra<AsyncCursor, CursorApi<"async">> {}
 
 /** The synchronous database handle: every method of AsyncDatabase, blocking. */
 export interface Database extends DatabaseApi<"sync">, Disposable, Extra<AsyncDatabase, DatabaseApi<"async">> {}

@@ -54,6 +54,11 @@ async function dispatch(req: Request): Promise<unknown> {
     }
     case "get":
       return get(req.handle)[req.prop];
+    case "iterate": {
+      const obj = get(req.handle) as Partial<AsyncIterable<unknown>>;
+      if (typeof obj[Symbol.asyncIterator] !== "function") throw new TscopgError("this object is not iterable");
+      return obj[Symbol.asyncIterator]!();
+    }
     case "dispose": {
       const obj = handles.get(req.handle) as Partial<AsyncDisposable> | undefined;
       handles.delete(req.handle);
