@@ -136,5 +136,3 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return `AsyncConnection(${this.autocommit ? "autocommit" : "transactional"}${this.#closed ? ", closed" : ""})`;
   }
 }
-
-export { runScoped };

@@ -113,5 +113,3 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return `AsyncTransaction(depth=${this.depth}${this.#finished ? ", finished" : ""})`;
   }
 }
-
-export { ambientTransaction };
