@@ -6,7 +6,7 @@ import { TscopgError } from "../errors.js";
 import type { ExecuteOptions, TransactionApi } from "./api.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
-import { ambientTransaction, runScoped, type Finishable } from "./scoped.js";
+import { runScoped, type Finishable } from "./scoped.js";
 
 /**
  * A transaction (depth 0) or savepoint (depth ≥ 1). Statements run on its connection. End it with
