@@ -29,6 +29,12 @@ export interface DatabaseErrorFields {
 
 /** Base class of every error tscopg raises. */
 export class TscopgError extends Error {
+  /**
+   * The text of the statement that failed, as the caller wrote it (set on errors raised by the query methods;
+   * parameter values are never included, and registered passwords are scrubbed).
+   */
+  declare query?: string;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -207,7 +213,9 @@ export function toTscopgError(err: unknown): TscopgError {
       if (f === "position" || f === "internalPosition") (fields as Record<string, unknown>)[f] = Number(v);
       else (fields as Record<string, unknown>)[f] = redactSecrets(String(v));
     }
-    if (isConnectionLevelCode(code) || code.startsWith("28")) {
+    // A class-08 error the server reports with severity ERROR (e.g. 08P01 for a malformed Bind message) failed
+    // one statement; the session goes on. FATAL/PANIC (or a localized severity) means the session is gone.
+    if ((isConnectionLevelCode(code) || code.startsWith("28")) && e.severity !== "ERROR") {
       return new ConnectionError(message, { cause: err, code });
     }
     if (code === "42P01") return new TableNotFound(message, fields, { cause: err });
@@ -219,6 +227,19 @@ export function toTscopgError(err: unknown): TscopgError {
     return new ConnectionError(message, { cause: err });
   }
   return new TscopgError(message, { cause: err });
+}
+
+/**
+ * Makes an error raised by a statement point at the caller: its stack is re-captured in the caller's async
+ * context (so it shows the `at async …` frames of the code that awaited the query method, not the driver's
+ * socket callback), and `query` is set to the statement text. Call it from an `async` function that awaited
+ * the failing operation, passing that function as `here` (its own frame is left out).
+ */
+export function locateError(err: unknown, sql: string, here: Function): unknown {
+  if (!(err instanceof TscopgError)) return err;
+  if (err.query === undefined) err.query = redactSecrets(sql);
+  Error.captureStackTrace(err, here);
+  return err;
 }
 
 /** A plain, cloneable description of an error, used to carry errors across threads. */

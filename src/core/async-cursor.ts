@@ -96,4 +96,8 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+
+  toString(): string {
+    return `AsyncCursor(rowCount=${this.#rowCount})`;
+  }
 }

@@ -45,6 +45,31 @@ function lastResult(r: RawResult): StatementResult {
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
+/** What can hold the event loop open: a socket. */
+interface Refable {
+  ref?(): unknown;
+  unref?(): unknown;
+}
+
+/**
+ * How often (ms) the server checks, during a long statement, whether the client is still there. A process that
+ * dies in the middle of a statement (Ctrl-C during a blocking sync call, a crash, `kill`) closes its sockets,
+ * and the server then cancels the statement within this time instead of running it to the end.
+ */
+const DISCONNECT_CHECK_MS = 1000;
+/** Configurations whose server refused `client_connection_check_interval` (PostgreSQL < 14). */
+const noDisconnectCheck = new WeakSet<Config>();
+
+/**
+ * Adds `-c client_connection_check_interval=…` to the start-up options (PostgreSQL ≥ 14), unless the
+ * configuration sets it itself or its server refused it before.
+ */
+function withDisconnectCheck(config: Config, params: pg.ClientConfig): pg.ClientConfig {
+  if (noDisconnectCheck.has(config) || config.options.client_connection_check_interval !== undefined) return params;
+  const words = [params.options, `-c client_connection_check_interval=${DISCONNECT_CHECK_MS}`].filter(Boolean);
+  return { ...params, options: words.join(" ") };
+}
+
 /** True when an error says the connection (not the statement) failed, so a new connection may succeed. */
 export function isRetryableConnectError(err: unknown): boolean {
   if (err instanceof ConnectionError) {
@@ -71,7 +96,11 @@ export class PgSession {
     readonly pipelined: boolean,
     /** Guard the shared connection: a statement may not leave a transaction open. */
     readonly guardIdle: boolean,
+    private readonly socket: Refable,
   ) {
+    // An idle connection does not keep the process alive (a script that forgets close() still exits); it is
+    // referenced again while a statement is in flight.
+    this.setRef(false);
     client.on("error", () => {
       this.broken = true;
     });
@@ -91,16 +120,12 @@ export class PgSession {
     let lastErr: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       for (const params of config.connectParamsList()) {
-        const client = new pg.Client({ ...params, password: config.password, pipeline: options.pipeline, types: typeParsers } as pg.ClientConfig);
-        client.on("error", () => {});
         try {
-          await client.connect();
-          return new PgSession(client, options.pipeline, options.pipeline);
+          return await PgSession.connectOnce(config, params, options.pipeline);
         } catch (err) {
-          client.end().catch(() => {});
           const mapped = toTscopgError(err);
-          const where = `${config.user}@${params.host}:${params.port}/${config.database}`;
           const code = (mapped as { code?: string }).code;
+          const where = `${config.user}@${params.host}:${params.port}/${config.database}`;
           lastErr = new ConnectionError(`could not connect to ${where}: ${mapped.message}`, { cause: err, code });
           if (!isRetryableConnectError(lastErr)) throw lastErr;
         }
@@ -111,6 +136,52 @@ export class PgSession {
       }
     }
     throw lastErr;
+  }
+
+  /** One connection attempt to one host (again without the disconnect check if the server does not know it). */
+  private static async connectOnce(config: Config, base: pg.ClientConfig, pipeline: boolean): Promise<PgSession> {
+    const params = withDisconnectCheck(config, base);
+    const client = new pg.Client({ ...params, password: config.password, pipeline, types: typeParsers } as pg.ClientConfig);
+    client.on("error", () => {});
+    // The raw socket, before a TLS upgrade wraps it: its handle is what keeps the event loop alive.
+    const socket = (client as unknown as { connection: { stream: Refable } }).connection.stream;
+    try {
+      await client.connect();
+    } catch (err) {
+      client.end().catch(() => {});
+      const e = err as { code?: unknown; message?: unknown };
+      if (params !== base && e.code === "42704" && /client_connection_check_interval/.test(String(e.message))) {
+        // A server older than PostgreSQL 14 does not know the setting: connect without it from now on.
+        noDisconnectCheck.add(config);
+        return PgSession.connectOnce(config, base, pipeline);
+      }
+      throw err;
+    }
+    return new PgSession(client, pipeline, pipeline, socket);
+  }
+
+  /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
+  private setRef(on: boolean): void {
+    const stream = (this.client as unknown as { connection: { stream: Refable } }).connection.stream;
+    for (const s of stream === this.socket ? [stream] : [stream, this.socket]) {
+      if (on) s.ref?.();
+      else s.unref?.();
+    }
+  }
+
+  /** Counts a statement in flight. */
+  private begin(): void {
+    if (this.inflight++ === 0) this.setRef(true);
+  }
+
+  /** Uncounts a statement; the last one out leaves temporary pipeline mode and unreferences the socket. */
+  private end(): void {
+    if (--this.inflight !== 0) return;
+    if (this.tempPipeline) {
+      this.tempPipeline = false;
+      (this.client as unknown as { pipeline: boolean }).pipeline = false;
+    }
+    this.setRef(false);
   }
 
   /** The server's transaction status after the last completed statement. */
@@ -136,17 +207,11 @@ export class PgSession {
     reject: (e: TscopgError) => void,
   ): void {
     let done = false;
-    this.inflight++;
-    const finish = () => {
-      if (--this.inflight === 0 && this.tempPipeline) {
-        this.tempPipeline = false;
-        (this.client as unknown as { pipeline: boolean }).pipeline = false;
-      }
-    };
+    this.begin();
     this.client.query({ text, values } as pg.QueryConfig, (err: Error | null, res: RawResult) => {
       if (done) return;
       done = true;
-      finish();
+      this.end();
       if (err) {
         const mapped = toTscopgError(err);
         if (mapped instanceof ConnectionError) this.broken = true;
@@ -179,8 +244,10 @@ export class PgSession {
   private repair(): void {
     if (this.repairing) return;
     this.repairing = true;
+    this.begin();
     this.client.query("ROLLBACK", () => {
       this.repairing = false;
+      this.end();
     });
   }
 
@@ -230,6 +297,7 @@ export class PgSession {
   /** Closes the connection gracefully (waits for statements in flight). */
   async close(): Promise<void> {
     this.broken = true;
+    this.setRef(true); // a caller awaiting close() waits for the socket to finish closing
     try {
       await this.client.end();
     } catch {

@@ -4,6 +4,7 @@
  * are written once against this class.
  * @module
  */
+import { locateError } from "../errors.js";
 import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
 import { encodeParams } from "../sql/values.js";
 import type { ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
@@ -20,6 +21,18 @@ function firstValue(r: QueryResult): unknown {
   return row[first.name] ?? null;
 }
 
+/**
+ * Awaits a statement's Promise so that a failure is re-thrown from here, in the caller's async context: the
+ * error's stack then shows the caller's `at async …` frames, and it carries the statement text as `query`.
+ */
+async function located<T>(p: Promise<T>, sql: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw locateError(err, sql, located);
+  }
+}
+
 /** Base class of everything that runs statements. */
 export abstract class Queryable implements QueryApi<"async"> {
   /**
@@ -29,8 +42,8 @@ export abstract class Queryable implements QueryApi<"async"> {
   protected abstract sessionFor(options?: ExecuteOptions): PgSession | Promise<PgSession>;
 
   /**
-   * Runs a statement and resolves with `pick(result)`. The hot path of every query method: no async frames of
-   * our own, one Promise.
+   * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
+   * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal
    */
   protected run<T>(sql: string, params: QueryParams | null | undefined, options: ExecuteOptions | undefined, pick: (r: QueryResult) => T): Promise<T> {
@@ -43,10 +56,10 @@ export abstract class Queryable implements QueryApi<"async"> {
       values = encodeParams(q.values);
       session = this.sessionFor(options);
     } catch (err) {
-      return Promise.reject(err);
+      return located(Promise.reject(err), sql);
     }
-    if (session instanceof PgSession) return session.query(text, values, pick);
-    return session.then((s) => s.query(text, values, pick));
+    if (session instanceof PgSession) return located(session.query(text, values, pick), sql);
+    return located(session.then((s) => s.query(text, values, pick)), sql);
   }
 
   /** @inheritDoc */
@@ -75,7 +88,11 @@ export abstract class Queryable implements QueryApi<"async"> {
   }
 
   /** @inheritDoc */
-  async executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<number> {
+  executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<number> {
+    return located(this.runMany(sql, paramsSeq), sql);
+  }
+
+  private async runMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<number> {
     let text: string | undefined;
     const list: unknown[][] = [];
     for (const params of paramsSeq) {

@@ -35,11 +35,20 @@ export interface CompiledNamed {
   readonly names: readonly string[];
 }
 
+/** What one scan of a statement finds: its named placeholders and the highest positional `$n` it uses. */
+interface Scanned {
+  readonly named: CompiledNamed;
+  /** The highest `$n` outside strings, comments and dollar quotes (0 when none): the server's parameter count. */
+  readonly positional: number;
+}
+
 /**
  * Turns SQL text and parameters into what the driver takes.
  *
  * - `undefined`/`null`: `{ text: sql, values: undefined }` — the SQL is not looked at (it may contain `:x`).
- * - an array: `{ text: sql, values: params }` — the same array instance, no scanning, no copying.
+ * - an array: `{ text: sql, values: params }` — the same array instance, no copying. The statement's highest
+ *   `$n` (outside strings, comments and dollar quotes; cached per text) must equal the array's length, as the
+ *   server requires: a mismatch raises {@link ParameterError} before anything is sent.
  * - a plain object (prototype `Object.prototype` or `null`): `:name` placeholders become `$1..$n` (a name used
  *   twice maps to the same `$k`); values follow the order of first appearance. Extra keys are ignored; a key
  *   present with the value `undefined` is passed on (the driver sends NULL).
@@ -48,11 +57,20 @@ export interface CompiledNamed {
  * @param params - the parameters, if any.
  * @throws {@link ParameterError} when a named placeholder has no own property in `params`, when `params` is an
  * object other than a plain object or array (Map, Date, class instance, …), or when named parameters are
- * given for SQL that uses `$n` placeholders.
+ * given for SQL that uses `$n` placeholders, or when an array's length differs from the statement's `$n` count.
  */
 export function prepareQuery(sql: string, params?: QueryParams | null): PreparedQuery {
   if (params === undefined || params === null) return { text: sql, values: undefined };
-  if (Array.isArray(params)) return { text: sql, values: params as unknown[] };
+  if (Array.isArray(params)) {
+    const expected = scanCached(sql).positional;
+    if (params.length !== expected) {
+      throw new ParameterError(
+        `the statement uses ${expected} positional parameter${expected === 1 ? "" : "s"} ($1…$n), ` +
+          `but ${params.length} value${params.length === 1 ? " was" : "s were"} given`,
+      );
+    }
+    return { text: sql, values: params as unknown[] };
+  }
   if (typeof params !== "object") {
     throw new ParameterError(`query parameters must be an array or a plain object, got ${typeof params}`);
   }
@@ -83,7 +101,7 @@ export function prepareQuery(sql: string, params?: QueryParams | null): Prepared
 const CACHE_LIMIT = 500;
 /** Longer SQL texts are compiled every time instead of being kept in the cache. */
 const CACHE_MAX_SQL_LENGTH = 16_384;
-const cache = new Map<string, CompiledNamed>();
+const cache = new Map<string, Scanned>();
 
 // Character codes used by the scanner.
 const QUOTE = 0x27; // '
@@ -129,6 +147,17 @@ function isNameCont(c: number): boolean {
  * placeholder (styles cannot be mixed), or when a placeholder name runs into a non-ASCII or `$` character.
  */
 export function compileNamed(sql: string): CompiledNamed {
+  const scanned = scanCached(sql);
+  if (scanned.positional > 0) {
+    throw new ParameterError(
+      "cannot mix positional $n placeholders with named :name parameters; pass an array for $n placeholders",
+    );
+  }
+  return scanned.named;
+}
+
+/** {@link scan} through the bounded cache. */
+function scanCached(sql: string): Scanned {
   if (typeof sql !== "string") throw new ParameterError(`SQL text must be a string, got ${typeof sql}`);
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
@@ -144,8 +173,9 @@ export function compileNamed(sql: string): CompiledNamed {
 }
 
 /** The tokenizer behind {@link compileNamed}: one pass, no backtracking beyond a dollar tag's length. */
-function scan(sql: string): CompiledNamed {
+function scan(sql: string): Scanned {
   const n = sql.length;
+  let positional = 0;
   const names: string[] = [];
   const index = new Map<string, number>();
   let out = "";
@@ -171,11 +201,12 @@ function scan(sql: string): CompiledNamed {
     } else if (c === DOLLAR) {
       const next = sql.charCodeAt(i + 1);
       if (isDigit(next)) {
-        throw new ParameterError(
-          "cannot mix positional $n placeholders with named :name parameters; pass an array for $n placeholders",
-        );
-      }
-      i = skipDollarQuoted(sql, i);
+        let j = i + 1;
+        let k = 0;
+        while (j < n && isDigit(sql.charCodeAt(j))) k = k * 10 + (sql.charCodeAt(j++) - 0x30);
+        if (k > positional) positional = k;
+        i = j;
+      } else i = skipDollarQuoted(sql, i);
     } else if (c === COLON) {
       const next = sql.charCodeAt(i + 1);
       if (next === COLON) {
@@ -224,7 +255,7 @@ function scan(sql: string): CompiledNamed {
   }
 
   const text = copied === 0 ? sql : out + sql.slice(copied);
-  return Object.freeze({ text, names: Object.freeze(names) });
+  return { named: Object.freeze({ text, names: Object.freeze(names) }), positional };
 }
 
 /**

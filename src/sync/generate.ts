@@ -112,7 +112,7 @@ function methodNames(proto: object): { methods: Set<string>; getters: Set<string
   const getters = new Set<string>();
   for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const name of Object.getOwnPropertyNames(p)) {
-      if (name === "constructor" || methods.has(name) || getters.has(name)) continue;
+      if (name === "constructor" || name === "toString" || methods.has(name) || getters.has(name)) continue;
       if (name.startsWith("_") && name !== "_finish") continue;
       const d = Object.getOwnPropertyDescriptor(p, name)!;
       if (d.get) getters.add(name);
@@ -183,10 +183,18 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
       },
     });
   }
+  // The worker's object describes itself as `AsyncDatabase(…)`: its twin says `Database(…)`.
+  Object.defineProperty(Sync.prototype, "toString", {
+    configurable: true,
+    writable: true,
+    value(this: SyncHandle) {
+      return String(call({ op: "call", handle: this[HANDLE], method: "toString", args: [], scope: 0 })).replace(/^Async/, "");
+    },
+  });
   Object.defineProperty(Sync.prototype, inspect.custom, {
     configurable: true,
     value(this: SyncHandle) {
-      return String((this as unknown as { toString(): string }).toString()).replace(/^Async/, "");
+      return (this as unknown as { toString(): string }).toString();
     },
   });
   for (const s of Object.getOwnPropertyNames(Async)) {
@@ -197,10 +205,14 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
       value: (...args: unknown[]) => call({ op: "static", kind, method: s, args: args.map(encodeArg) }),
     });
   }
-  syncClasses.set(kind, class extends Sync {
+  // Instances made from worker answers (`Database.fromUrl(…)`, `db.connect()`) are of this subclass, named like
+  // its parent so that `constructor.name` reads `Database`, `Connection`, … either way.
+  const FromHandle = class extends Sync {
     constructor(handle: number) {
       super(handle, HANDLE as never);
     }
-  } as never);
+  };
+  Object.defineProperty(FromHandle, "name", { value: name });
+  syncClasses.set(kind, FromHandle as never);
   return Sync as never;
 }
