@@ -37,19 +37,19 @@ export interface HostPort {
  */
 export interface ConfigInit {
   /** Server host name or IP address, or a unix-socket directory (starting with `/`). Default `"localhost"`. */
-  host?: string;
+  host?: string | undefined;
   /** Server port, an integer 1..65535. Default 5432. */
-  port?: number;
+  port?: number | undefined;
   /** Several servers, tried in this order. When given (non-empty), `host` and `port` are ignored and become `hosts[0]`. */
-  hosts?: HostPort[];
+  hosts?: HostPort[] | undefined;
   /** Database name. Default `"postgres"`. */
-  database?: string;
+  database?: string | undefined;
   /** Role name. Default `"postgres"`. */
-  user?: string;
+  user?: string | undefined;
   /** Password. Default `""` (none). */
-  password?: string;
+  password?: string | undefined;
   /** TLS mode. Default `null`: the driver's default, which is no TLS. */
-  sslmode?: SslMode | null;
+  sslmode?: SslMode | null | undefined;
   /**
    * Extra settings. A key is either a libpq connection keyword that tscopg knows (`sslrootcert`, `sslcert`,
    * `sslkey`, `sslpassword`, `target_session_attrs`, `options` — a raw libpq `-c …` string — and a few more that
@@ -59,21 +59,21 @@ export interface ConfigInit {
    * those are not given). `host`, `port`, `dbname`, `user` and `password` are rejected: use the fields.
    * Default `{}`.
    */
-  options?: Record<string, string>;
+  options?: Record<string, string> | undefined;
   /** `statement_timeout` in milliseconds, sent at start-up. A non-negative integer; `0` = no limit. Default `null` (server default). */
-  statementTimeout?: number | null;
+  statementTimeout?: number | null | undefined;
   /** `application_name` shown in `pg_stat_activity`. Default `null` (none). */
-  applicationName?: string | null;
+  applicationName?: string | null | undefined;
   /** Connection timeout in whole seconds; `0` waits forever. Default `null`, meaning 10 seconds. */
-  connectTimeout?: number | null;
+  connectTimeout?: number | null | undefined;
 }
 
 /** Options of {@link Config.fromEnv}. */
 export interface FromEnvOptions {
   /** Read a `.env` file (the given path, else `./.env` when it exists). Default `true`. */
-  loadDotenvFile?: boolean;
+  loadDotenvFile?: boolean | undefined;
   /** The environment to read instead of `process.env` (for tests). */
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];

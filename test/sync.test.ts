@@ -213,6 +213,35 @@ const noneMissing: [MissingOnSync] extends [never] ? true : false = true;
 const fetchValIsSync: ReturnType<Database["fetchVal"]> extends Promise<unknown> ? false : true = true;
 const executeIsSync: ReturnType<Database["executeMany"]> extends number ? true : false = true;
 
+
+// Compile-time: a Promise-returning callback is a type error on the sync facade (it would run after the blocking call
+// had already finished the resource), while AsyncDatabase takes both kinds. Row types may be interfaces. Never called.
+interface ItemRow {
+  id: number;
+  name: string;
+}
+function callbackForms(s: Database, a: AsyncDatabase): [number, Promise<number>, Promise<number>, ItemRow[], Promise<ItemRow | null>] {
+  // @ts-expect-error an async transaction callback on the synchronous facade
+  s.transaction(async (tx) => tx.execute("SELECT 1"));
+  // @ts-expect-error a Promise-returning transaction callback
+  s.transaction(() => Promise.resolve(1));
+  // @ts-expect-error an async connect callback
+  s.connect(async (conn) => conn.fetchVal("SELECT 1"));
+  // @ts-expect-error an async connect callback with options
+  s.connect({ autocommit: true }, async () => 1);
+  // @ts-expect-error an async cursor callback
+  s.cursor(async (cur) => cur.fetchAll());
+  // @ts-expect-error an async cursor callback with options
+  s.cursor({ autocommit: false }, async () => 1);
+  // @ts-expect-error an async savepoint callback on a sync connection
+  s.connect((conn) => conn.transaction(async () => 1));
+  const fromSync: number = s.transaction((tx) => tx.execute("SELECT 1").length);
+  const asyncCallback: Promise<number> = a.transaction(async (tx) => (await tx.execute("SELECT 1")).length);
+  const plainCallback: Promise<number> = a.connect({ autocommit: undefined }, () => 1);
+  return [fromSync, asyncCallback, plainCallback, s.execute<ItemRow>("SELECT 1"), a.fetchOne<ItemRow>("SELECT 1")];
+}
+
 test("type-level parity holds (see the declarations above)", () => {
   assert.deepEqual([noneMissing, fetchValIsSync, executeIsSync], [true, true, true]);
+  assert.equal(typeof callbackForms, "function");
 });

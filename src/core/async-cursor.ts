@@ -52,17 +52,17 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
     this.#fields = null;
   }
 
-  async fetchOne<R extends Row = Row>(): Promise<R | null> {
+  async fetchOne<R extends object = Row>(): Promise<R | null> {
     return (this.#rows[this.#pos++] as R | undefined) ?? null;
   }
 
-  async fetchMany<R extends Row = Row>(size = this.arraySize): Promise<R[]> {
+  async fetchMany<R extends object = Row>(size = this.arraySize): Promise<R[]> {
     const out = this.#rows.slice(this.#pos, this.#pos + size) as R[];
     this.#pos += out.length;
     return out;
   }
 
-  async fetchAll<R extends Row = Row>(): Promise<R[]> {
+  async fetchAll<R extends object = Row>(): Promise<R[]> {
     const out = this.#rows.slice(this.#pos) as R[];
     this.#pos = this.#rows.length;
     return out;

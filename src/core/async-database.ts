@@ -21,21 +21,21 @@ export interface DatabaseOptions extends ConnectionSourceOptions {}
 /** Options of {@link AsyncDatabase.create}: where to connect, and how to create the database. */
 export interface CreateDatabaseOptions extends ConfigInit {
   /** A base configuration (host, credentials, TLS, options); the other connection fields override it. */
-  config?: Config;
+  config?: Config | undefined;
   /** Owner role of the new database. */
-  owner?: string;
+  owner?: string | undefined;
   /** Template database. Default `template1`. */
-  template?: string;
+  template?: string | undefined;
   /** Do nothing when the database exists (default). `false` raises {@link DatabaseExists}. */
-  ifNotExists?: boolean;
+  ifNotExists?: boolean | undefined;
   /** Handle options of the returned database. */
-  databaseOptions?: DatabaseOptions;
+  databaseOptions?: DatabaseOptions | undefined;
 }
 
 /** Options of {@link AsyncDatabase.createFromEnv}. */
 export interface CreateFromEnvOptions extends Omit<CreateDatabaseOptions, keyof ConfigInit | "config"> {
-  dotenvPath?: string | null;
-  loadDotenvFile?: boolean;
+  dotenvPath?: string | null | undefined;
+  loadDotenvFile?: boolean | undefined;
 }
 
 function toConfig(config: Config | ConfigInit | string | undefined): Config {
@@ -80,7 +80,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   }
 
   /** A handle configured from `DATABASE_URL`, `DB_*` or `PG*` variables (and a `.env` file). */
-  static fromEnv(dotenvPath?: string | null, options?: { loadDotenvFile?: boolean } & DatabaseOptions): AsyncDatabase {
+  static fromEnv(dotenvPath?: string | null, options?: { loadDotenvFile?: boolean | undefined } & DatabaseOptions): AsyncDatabase {
     return new AsyncDatabase(Config.fromEnv(dotenvPath, { loadDotenvFile: options?.loadDotenvFile ?? true }), options);
   }
 

@@ -11,9 +11,9 @@ import { PgSession } from "./pg-session.js";
 /** Tuning for a {@link ConnectionSource}. */
 export interface ConnectionSourceOptions {
   /** Dedicated connections kept open for reuse after release. Default 2. */
-  maxIdle?: number;
+  maxIdle?: number | undefined;
   /** Connection attempts for connection-level failures. Default 3. */
-  connectAttempts?: number;
+  connectAttempts?: number | undefined;
 }
 
 /** Opens, hands out and recycles the sessions of one database handle. */

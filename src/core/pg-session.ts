@@ -4,6 +4,7 @@
  * @module
  */
 import pg from "pg";
+import type { Client } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, TscopgError, isConnectionLevelCode, toTscopgError } from "../errors.js";
 import { typeParsers } from "../sql/values.js";
@@ -23,9 +24,9 @@ export interface OpenOptions {
   /** Use node-postgres pipeline mode (independent statements; no COPY, no cursors). */
   pipeline: boolean;
   /** Connection attempts for connection-level failures (not for authentication errors). Default 3. */
-  attempts?: number;
+  attempts?: number | undefined;
   /** First back-off delay in ms, doubled after each failed attempt. Default 100. */
-  backoffMs?: number;
+  backoffMs?: number | undefined;
 }
 
 /** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
@@ -92,7 +93,7 @@ export class PgSession {
   private repairing = false;
 
   private constructor(
-    readonly client: pg.Client,
+    readonly client: Client,
     readonly pipelined: boolean,
     /** Guard the shared connection: a statement may not leave a transaction open. */
     readonly guardIdle: boolean,

@@ -63,22 +63,22 @@ export abstract class Queryable implements QueryApi<"async"> {
   }
 
   /** @inheritDoc */
-  query<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<QueryResult<R>> {
+  query<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<QueryResult<R>> {
     return this.run(sql, params, options, wholeResult) as Promise<QueryResult<R>>;
   }
 
   /** @inheritDoc */
-  execute<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
+  execute<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
     return this.run(sql, params, options, rowsOf) as Promise<R[]>;
   }
 
   /** @inheritDoc */
-  fetchAll<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
+  fetchAll<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
     return this.execute<R>(sql, params, options);
   }
 
   /** @inheritDoc */
-  fetchOne<R extends Row = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R | null> {
+  fetchOne<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R | null> {
     return this.run(sql, params, options, firstRow) as Promise<R | null>;
   }
 

