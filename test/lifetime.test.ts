@@ -109,3 +109,18 @@ test("every connection asks the server to watch for a vanished client (unless th
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(JSON.parse(r.out), { shared: "1s", dedicated: "1s", mine: "5s" });
 });
+
+test("close() resolves even when a statement (here the repairing ROLLBACK after an error) is still in flight", async () => {
+  const { done } = runScript(
+    `import { AsyncDatabase } from ${JSON.stringify(index)};
+     const db = AsyncDatabase.fromUrl(process.env.DATABASE_URL);
+     const e = await db.execute("SELECT * FROM no_such_table_lifetime").catch((x) => x.constructor.name);
+     const pending = db.fetchVal("SELECT pg_sleep(0.2)::text").catch((x) => x.constructor.name);
+     await db.close();
+     console.log(JSON.stringify({ e, closed: true, pending: await pending }));`,
+    15_000,
+  );
+  const r = await done;
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.err}`);
+  assert.deepEqual(JSON.parse(r.out), { e: "TableNotFound", closed: true, pending: "" });
+});

@@ -91,6 +91,7 @@ export class PgSession {
   private inflight = 0;
   private tempPipeline = false;
   private repairing = false;
+  private closing = false;
 
   private constructor(
     readonly client: Client,
@@ -163,6 +164,7 @@ export class PgSession {
 
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
   private setRef(on: boolean): void {
+    if (!on && this.closing) return; // close() waits for the socket to finish closing
     const stream = (this.client as unknown as { connection: { stream: Refable } }).connection.stream;
     for (const s of stream === this.socket ? [stream] : [stream, this.socket]) {
       if (on) s.ref?.();
@@ -216,7 +218,14 @@ export class PgSession {
       if (err) {
         const mapped = toTscopgError(err);
         if (mapped instanceof ConnectionError) this.broken = true;
-        if (this.guardIdle && !inBatch) this.checkAfterError();
+        if (this.guardIdle && !inBatch) {
+          // A failed simple-protocol statement (no parameters: possibly several, possibly `BEGIN; …`) may have
+          // left a failed transaction open. Queue the ROLLBACK now, before the caller can react to the error
+          // with its next statement: waiting for ReadyForQuery lets that statement in first when the server's
+          // ErrorResponse and ReadyForQuery arrive in two reads. (A ROLLBACK outside a transaction is a warning.)
+          if (values === undefined || values.length === 0) this.repair();
+          else this.checkAfterError();
+        }
         reject(mapped);
         return;
       }
@@ -298,6 +307,7 @@ export class PgSession {
   /** Closes the connection gracefully (waits for statements in flight). */
   async close(): Promise<void> {
     this.broken = true;
+    this.closing = true;
     this.setRef(true); // a caller awaiting close() waits for the socket to finish closing
     try {
       await this.client.end();
