@@ -18,8 +18,8 @@ interface Run {
 
 interface RunOptions {
   url?: string;
-  /** Called with each chunk of stdout, and with the child, so the test can close the pipe or send a signal. */
-  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void;
+  /** Called once, when the first line of stdout has arrived, so the test can close the pipe or send a signal. */
+  afterFirstLine?: (child: ReturnType<typeof spawn>) => void;
 }
 
 function runDemo(options: RunOptions = {}): Promise<Run> {
@@ -29,9 +29,13 @@ function runDemo(options: RunOptions = {}): Promise<Run> {
   });
   let stdout = "";
   let stderr = "";
+  let firstLine = false;
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     stdout += chunk;
-    options.onStdout?.(stdout, child);
+    if (!firstLine && stdout.includes("\n")) {
+      firstLine = true;
+      options.afterFirstLine?.(child);
+    }
   });
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
@@ -87,11 +91,9 @@ test("the demo walks through the library on the test server and leaves nothing b
 test("a reader that closes after the first line (`npm run demo | head -1`): the schema is still dropped", { timeout: 90_000 }, async () => {
   let closed = false;
   const run = await runDemo({
-    onStdout: (text, child) => {
-      if (!closed && text.includes("\n")) {
-        closed = true;
-        child.stdout!.destroy(); // the demo's next writes fail with EPIPE
-      }
+    afterFirstLine: (child) => {
+      closed = true;
+      child.stdout!.destroy(); // the demo's next writes fail with EPIPE
     },
   });
   assert.ok(closed);
@@ -104,11 +106,9 @@ test("a reader that closes after the first line (`npm run demo | head -1`): the 
 test("SIGTERM after the first line: the demo drops its schema and exits 143", { timeout: 90_000 }, async () => {
   let sent = false;
   const run = await runDemo({
-    onStdout: (text, child) => {
-      if (!sent && text.includes("\n")) {
-        sent = true;
-        child.kill("SIGTERM");
-      }
+    afterFirstLine: (child) => {
+      sent = true;
+      child.kill("SIGTERM");
     },
   });
   assert.ok(sent);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { QueryParams } from "../sql/placeholders.js";
+import type { Connection, Cursor, Transaction } from "../sync/types.js";
 import type { AsyncConnection } from "./async-connection.js";
 import type { AsyncCursor } from "./async-cursor.js";
 import type { AsyncTransaction } from "./async-transaction.js";
@@ -17,6 +18,24 @@ interface Wrapped<T> {
 }
 /** `Promise<T>` in async mode, `T` in sync mode. */
 export type Out<M extends Mode, T> = Wrapped<T>[M];
+
+/**
+ * Marks a callback that returns a Promise (an `async` callback) as a type error on the synchronous facade: it
+ * would run outside the blocking call, after the transaction or connection was already finished.
+ */
+export interface AsyncCallbackNotAllowed {
+  "a callback given to the synchronous Database must not be async or return a Promise; use AsyncDatabase": never;
+}
+
+/**
+ * What a callback given to a scoped method may return: anything (or a Promise of it) in async mode; anything but
+ * a Promise in sync mode (see {@link AsyncCallbackNotAllowed}).
+ */
+export type CallbackResult<M extends Mode, T> = M extends "async"
+  ? T | PromiseLike<T>
+  : T extends PromiseLike<unknown>
+    ? AsyncCallbackNotAllowed
+    : T;
 
 /** A row: a plain object keyed by column name. */
 export type Row = Record<string, unknown>;
@@ -68,39 +87,32 @@ export interface QueryApi<M extends Mode> {
   fetchAll<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R[]>;
 }
 
-/** Beginning transactions and savepoints: {@link AsyncTransactionStarter} or the sync facade's `SyncTransactionStarter`. */
-export type TransactionStarter<M extends Mode> = {
-  async: AsyncTransactionStarter;
-  sync: import("../sync/types.js").SyncTransactionStarter;
-}[M];
-
-/** Beginning transactions and savepoints on AsyncDatabase, its connections and its transactions. */
-export interface AsyncTransactionStarter {
-  /**
-   * Begins a transaction (or a savepoint, when one is already open) and returns it: call `commit()`, or it rolls
-   * back when disposed.
-   *
-   * ```ts
-   * await using tx = await db.transaction();
-   * await tx.execute("UPDATE users SET karma = karma + 1");
-   * await tx.commit();
-   * ```
-   */
-  transaction(): Promise<AsyncTransaction>;
-  /**
-   * Runs `fn` inside a transaction (a savepoint when nested): commits when it returns (or its Promise resolves),
-   * rolls back when it throws (or rejects), and resolves with what it returned. While it runs, the database's own
-   * query methods join the transaction.
-   *
-   * ```ts
-   * const id = await db.transaction(async (tx) => (await tx.fetchOne<{ id: number }>("INSERT … RETURNING id"))!.id);
-   * ```
-   */
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
+/** The resource types of each mode. */
+export interface Kinds<M extends Mode> {
+  transaction: M extends "async" ? AsyncTransaction : Transaction;
+  connection: M extends "async" ? AsyncConnection : Connection;
+  cursor: M extends "async" ? AsyncCursor : Cursor;
 }
 
-/** Statements and finishing of a transaction or savepoint (see {@link TransactionApi}). */
-export interface TransactionMethods<M extends Mode> extends QueryApi<M> {
+/** Beginning transactions and savepoints. */
+export interface TransactionStarter<M extends Mode> {
+  /**
+   * Begins a transaction (or a savepoint, when one is already open) and returns it: call `commit()`, or it rolls
+   * back when disposed — `await using tx = await db.transaction()` on AsyncDatabase, `using tx = db.transaction()`
+   * on the synchronous Database.
+   */
+  transaction(): Out<M, Kinds<M>["transaction"]>;
+  /**
+   * Runs `fn` inside a transaction (a savepoint when nested): commits when it returns, rolls back when it throws,
+   * and gives back what it returned. While it runs, the database's own query methods join the transaction. On
+   * AsyncDatabase `fn` may be `async` (its Promise is awaited); on the synchronous Database it must be a plain
+   * function (an `async` one is a type error).
+   */
+  transaction<T>(fn: (tx: Kinds<M>["transaction"]) => CallbackResult<M, T>): Out<M, T>;
+}
+
+/** A transaction or savepoint. */
+export interface TransactionApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
   /** Commits (or releases the savepoint). */
   commit(): Out<M, void>;
   /** Rolls back (to the savepoint). */
@@ -110,9 +122,6 @@ export interface TransactionMethods<M extends Mode> extends QueryApi<M> {
   /** True once committed or rolled back. */
   readonly finished: boolean;
 }
-
-/** A transaction or savepoint. */
-export type TransactionApi<M extends Mode> = TransactionMethods<M> & TransactionStarter<M>;
 
 /** Cursor methods (DB-API style) over a dedicated connection. */
 export interface CursorApi<M extends Mode> {
@@ -132,48 +141,32 @@ export interface CursorApi<M extends Mode> {
   close(): Out<M, void>;
 }
 
-/** Methods of a dedicated connection besides its transactions (see {@link ConnectionApi}). */
-export interface ConnectionMethods<M extends Mode> extends QueryApi<M> {
+/** A dedicated connection. */
+export interface ConnectionApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
   readonly autocommit: boolean;
   /** A cursor on this connection. */
-  cursor(): Out<M, M extends "async" ? AsyncCursor : import("../sync/types.js").Cursor>;
+  cursor(): Out<M, Kinds<M>["cursor"]>;
   commit(): Out<M, void>;
   rollback(): Out<M, void>;
   /** Rolls back anything uncommitted and gives the connection back. */
   close(): Out<M, void>;
 }
 
-/** A dedicated connection. */
-export type ConnectionApi<M extends Mode> = ConnectionMethods<M> & TransactionStarter<M>;
-
-/** Dedicated connections and cursors of AsyncDatabase (the sync facade's are `SyncDatabaseScopes`). */
-export interface AsyncDatabaseScopes extends AsyncTransactionStarter {
+/** The database handle. */
+export interface DatabaseApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
   /**
-   * A dedicated connection: close it, or dispose of it (`await using conn = await db.connect()`).
-   * With `autocommit: false` (the default) a transaction lasts from the first statement to `commit()`.
+   * A dedicated connection. Without a callback it is returned: close it, or dispose of it (`await using conn =
+   * await db.connect()`; sync: `using conn = db.connect()`). With `autocommit: false` (the default) a transaction
+   * lasts from the first statement to `commit()`. With a callback, it commits when the callback returns, rolls back
+   * when it throws, and is closed either way (sync: the callback must not be `async`).
    */
-  connect(options?: ConnectOptions): Promise<AsyncConnection>;
-  /**
-   * Runs `fn` on a dedicated connection: commits when it returns (or its Promise resolves), rolls back when it
-   * throws (or rejects), closes the connection either way, and resolves with what it returned.
-   */
-  connect<T>(fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
-  /** {@link connect} with options and a callback. */
-  connect<T>(options: ConnectOptions, fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
-  /** A cursor on its own dedicated connection: close it, or dispose of it (`await using cur = await db.cursor()`). */
-  cursor(options?: ConnectOptions): Promise<AsyncCursor>;
-  /** Runs `fn` with a cursor on its own connection; finished like the callback form of {@link connect}. */
-  cursor<T>(fn: (cur: AsyncCursor) => T | PromiseLike<T>): Promise<T>;
-  /** {@link cursor} with options and a callback. */
-  cursor<T>(options: ConnectOptions, fn: (cur: AsyncCursor) => T | PromiseLike<T>): Promise<T>;
-}
-
-/** Database-handle methods besides transactions, connections and cursors (see {@link DatabaseApi}). */
-export interface DatabaseMethods<M extends Mode> extends QueryApi<M> {
+  connect(options?: ConnectOptions): Out<M, Kinds<M>["connection"]>;
+  connect<T>(fn: (conn: Kinds<M>["connection"]) => CallbackResult<M, T>): Out<M, T>;
+  connect<T>(options: ConnectOptions, fn: (conn: Kinds<M>["connection"]) => CallbackResult<M, T>): Out<M, T>;
+  /** A cursor on its own dedicated connection; same forms as {@link connect}. */
+  cursor(options?: ConnectOptions): Out<M, Kinds<M>["cursor"]>;
+  cursor<T>(fn: (cur: Kinds<M>["cursor"]) => CallbackResult<M, T>): Out<M, T>;
+  cursor<T>(options: ConnectOptions, fn: (cur: Kinds<M>["cursor"]) => CallbackResult<M, T>): Out<M, T>;
   /** Closes every connection of this handle. */
   close(): Out<M, void>;
 }
-
-/** The database handle. */
-export type DatabaseApi<M extends Mode> = DatabaseMethods<M> &
-  { async: AsyncDatabaseScopes; sync: import("../sync/types.js").SyncDatabaseScopes }[M];
