@@ -52,6 +52,11 @@ interface Refable {
   unref?(): unknown;
 }
 
+/** The driver's socket (after a TLS upgrade, the TLS socket wrapping the raw one). */
+function streamOf(client: Client): Refable {
+  return (client as unknown as { connection: { stream: Refable } }).connection.stream;
+}
+
 /**
  * How often (ms) the server checks, during a long statement, whether the client is still there. A process that
  * dies in the middle of a statement (Ctrl-C during a blocking sync call, a crash, `kill`) closes its sockets,
@@ -92,14 +97,18 @@ export class PgSession {
   private tempPipeline = false;
   private repairing = false;
   private closing = false;
+  /** The sockets whose references keep the process alive: the raw one and, with TLS, the one wrapping it. */
+  private readonly sockets: readonly Refable[];
 
   private constructor(
     readonly client: Client,
     readonly pipelined: boolean,
     /** Guard the shared connection: a statement may not leave a transaction open. */
     readonly guardIdle: boolean,
-    private readonly socket: Refable,
+    rawSocket: Refable,
   ) {
+    const stream = streamOf(client); // final once connected: the TLS upgrade (if any) happens while connecting
+    this.sockets = stream === rawSocket ? [stream] : [stream, rawSocket];
     // An idle connection does not keep the process alive (a script that forgets close() still exits); it is
     // referenced again while a statement is in flight.
     this.setRef(false);
@@ -146,7 +155,7 @@ export class PgSession {
     const client = new pg.Client({ ...params, password: config.password, pipeline, types: typeParsers } as pg.ClientConfig);
     client.on("error", () => {});
     // The raw socket, before a TLS upgrade wraps it: its handle is what keeps the event loop alive.
-    const socket = (client as unknown as { connection: { stream: Refable } }).connection.stream;
+    const socket = streamOf(client);
     try {
       await client.connect();
     } catch (err) {
@@ -165,8 +174,7 @@ export class PgSession {
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
   private setRef(on: boolean): void {
     if (!on && this.closing) return; // close() waits for the socket to finish closing
-    const stream = (this.client as unknown as { connection: { stream: Refable } }).connection.stream;
-    for (const s of stream === this.socket ? [stream] : [stream, this.socket]) {
+    for (const s of this.sockets) {
       if (on) s.ref?.();
       else s.unref?.();
     }
