@@ -6,14 +6,33 @@
  * A Config never shows its password: not in `toString()`, `util.inspect()`, `JSON.stringify()` or
  * `Object.keys()`. Only {@link Config.password}, {@link Config.dsn}, {@link Config.url} and
  * {@link Config.toInit} return it, because their callers ask for it explicitly.
+ *
+ * The work is shared with `config/`: `checks` (defaults and validation), `url` (URL parsing, `dsn` and `url`),
+ * `env` (`fromEnv`) and `tls` (the `ssl` option); the password never leaves the private field of a Config except
+ * as an argument of those helpers.
  * @module
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import path from "node:path";
-import type { ConnectionOptions } from "node:tls";
-import { inspect, parseEnv, type InspectOptions } from "node:util";
+import { inspect, type InspectOptions } from "node:util";
 import type { ClientConfig } from "pg";
-import { ConfigurationError, redactSecrets, registerSecret } from "./errors.js";
+import {
+  checkHost,
+  checkNoNul,
+  DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  DEFAULT_DATABASE,
+  DEFAULT_PORT,
+  DEFAULT_USER,
+  fail,
+  isSslMode,
+  normalizeOptions,
+  settingWords,
+  SSL_MODES,
+  toNonNegativeInt,
+  toPort,
+} from "./config/checks.js";
+import { readEnv } from "./config/env.js";
+import { sslOptions } from "./config/tls.js";
+import { displayHost, formatDsn, formatUrl, parseUrl } from "./config/url.js";
+import { registerSecret } from "./errors.js";
 
 /**
  * libpq's `sslmode` values.
@@ -74,207 +93,6 @@ export interface FromEnvOptions {
   loadDotenvFile?: boolean | undefined;
   /** The environment to read instead of `process.env` (for tests). */
   env?: NodeJS.ProcessEnv | undefined;
-}
-
-const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
-const DEFAULT_HOST = "localhost";
-const DEFAULT_PORT = 5432;
-const DEFAULT_DATABASE = "postgres";
-const DEFAULT_USER = "postgres";
-/** Used by {@link Config.connectParams} when `connectTimeout` is null. */
-const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
-/** PostgreSQL stores both timeouts as a signed 32-bit integer. */
-const MAX_INT32 = 2147483647;
-/** A server setting (GUC) name: letters, digits, `_`, and `.` for extension settings such as `pg_trgm.similarity_threshold`. */
-const GUC_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
-
-/** Option keys that are fields of the Config: moved there. */
-const FIELD_KEYWORDS = new Set(["application_name", "connect_timeout", "statement_timeout", "sslmode"]);
-/** Option keys that must be given as fields. */
-const RESERVED_KEYWORDS = new Set(["host", "port", "dbname", "user", "password"]);
-/**
- * libpq connection keywords kept as they are in `options`: they are not server settings, so they are never sent as
- * `-c key=value`. `options`, `sslrootcert`, `sslcert`, `sslkey`, `sslpassword`, `sslnegotiation` and
- * `fallback_application_name` are used by {@link Config.connectParams}; all of them appear in `dsn` and `url`.
- */
-const CONNECTION_KEYWORDS = new Set([
-  "options",
-  "target_session_attrs",
-  "sslrootcert",
-  "sslcert",
-  "sslkey",
-  "sslpassword",
-  "sslnegotiation",
-  "fallback_application_name",
-  "hostaddr",
-  "passfile",
-  "channel_binding",
-  "keepalives",
-  "keepalives_idle",
-  "keepalives_interval",
-  "keepalives_count",
-  "tcp_user_timeout",
-  "sslcrl",
-  "sslcrldir",
-  "sslsni",
-  "sslcompression",
-  "sslcertmode",
-  "ssl_min_protocol_version",
-  "ssl_max_protocol_version",
-  "requirepeer",
-  "require_auth",
-  "gssencmode",
-  "krbsrvname",
-  "gsslib",
-  "gssdelegation",
-  "service",
-  "load_balance_hosts",
-  "replication",
-]);
-
-/** Throws a {@link ConfigurationError} whose message has every registered secret scrubbed. */
-function fail(message: string): never {
-  throw new ConfigurationError(redactSecrets(message));
-}
-
-function isSslMode(value: unknown): value is SslMode {
-  return typeof value === "string" && (SSL_MODES as readonly string[]).includes(value);
-}
-
-/** Rejects NUL characters, which no part of the protocol can carry. */
-function checkNoNul(value: string, what: string): string {
-  if (value.includes("\0")) fail(`${what} must not contain a NUL character`);
-  return value;
-}
-
-/** A port number or numeric string → integer 1..65535. `describe` says where it came from; values are not echoed. */
-function toPort(value: unknown, describe: string): number {
-  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
-    fail(`${describe}: the port must be an integer from 1 to 65535`);
-  }
-  return n;
-}
-
-/** A non-negative 32-bit integer from a number or a decimal string. */
-function toNonNegativeInt(value: unknown, what: string): number {
-  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_INT32) {
-    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-    fail(`${what} must be a non-negative integer, got ${shown}`);
-  }
-  return n;
-}
-
-function checkHost(value: unknown, what: string): string {
-  if (value === undefined || value === null || value === "") return DEFAULT_HOST;
-  if (typeof value !== "string") fail(`${what} must be a string`);
-  if (value.includes(",")) fail(`${what} must be a single host (use "hosts" for several): ${JSON.stringify(value)}`);
-  return checkNoNul(value, what);
-}
-
-/** Escapes a value for the start-up `options` string (libpq / the server split it on white space; `\` escapes). */
-function escapeStartupValue(value: string): string {
-  return value.replace(/[\\ \t\n\r\v\f]/g, (c) => `\\${c}`);
-}
-
-/** Quotes a conninfo value the way libpq reads it back. */
-function quoteConninfo(value: string): string {
-  if (value !== "" && !/[\s'\\]/.test(value)) return value;
-  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-}
-
-/** Host as written in a URL authority or a message: IPv6 addresses in brackets. */
-function displayHost(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
-}
-
-/**
- * The URL for an error message: the userinfo (everything up to the last `@`), non-numeric ports (a password
- * written without `@`?) and `password=` parameters replaced by `***`, known secrets scrubbed.
- */
-function sanitizeUrl(url: string): string {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(.*)$/s.exec(url);
-  if (!m) return "(not shown)";
-  let rest = m[2]!;
-  const lastAt = rest.lastIndexOf("@");
-  if (lastAt >= 0) {
-    rest = `***@${rest.slice(lastAt + 1)}`;
-  } else {
-    const end = rest.search(/[/?]/);
-    const authority = end < 0 ? rest : rest.slice(0, end);
-    const masked = authority
-      .split(",")
-      .map((entry) => entry.replace(/^(\[[^\]]*\]|[^:[]*):(?!\d*$).*$/s, "$1:***"))
-      .join(",");
-    rest = masked + (end < 0 ? "" : rest.slice(end));
-  }
-  rest = rest.replace(/([?&]password=)[^&#]*/gi, "$1***");
-  return redactSecrets(m[1] + rest);
-}
-
-/** Pairs host names with ports the way libpq does: one port for all hosts, or one per host. Empty = default. */
-function combineHosts(names: string[], ports: string[], describe: string): HostPort[] {
-  const hostNames = names.length > 0 ? names : [""];
-  const portTexts = ports.length > 0 ? ports : [""];
-  if (portTexts.length !== 1 && portTexts.length !== hostNames.length) {
-    fail(`${describe}: ${portTexts.length} ports given for ${hostNames.length} hosts`);
-  }
-  return hostNames.map((name, i) => {
-    const portText = (portTexts.length === 1 ? portTexts[0] : portTexts[i]) ?? "";
-    return {
-      host: name.trim() === "" ? DEFAULT_HOST : name.trim(),
-      port: portText.trim() === "" ? DEFAULT_PORT : toPort(portText, describe),
-    };
-  });
-}
-
-interface NormalizedOptions {
-  options: Record<string, string>;
-  fields: Partial<Record<"application_name" | "connect_timeout" | "statement_timeout" | "sslmode", string>>;
-}
-
-/** Validates an `options` record, pulling out the keys that belong to fields. */
-function normalizeOptions(raw: unknown): NormalizedOptions {
-  const out: NormalizedOptions = { options: {}, fields: {} };
-  if (raw === undefined || raw === null) return out;
-  if (typeof raw !== "object" || Array.isArray(raw)) fail("options must be a plain object of strings");
-  for (const [key, rawValue] of Object.entries(raw as Record<string, unknown>)) {
-    if (rawValue === undefined || rawValue === null) continue;
-    if (typeof rawValue !== "string" && typeof rawValue !== "number" && typeof rawValue !== "boolean") {
-      fail(`options[${JSON.stringify(key)}] must be a string`);
-    }
-    const value = checkNoNul(String(rawValue), `options[${JSON.stringify(key)}]`);
-    if (RESERVED_KEYWORDS.has(key)) {
-      fail(`options key ${JSON.stringify(key)} is a connection field: set it as a Config field, not in options`);
-    }
-    if (FIELD_KEYWORDS.has(key)) {
-      out.fields[key as keyof NormalizedOptions["fields"]] = value;
-      continue;
-    }
-    if (!CONNECTION_KEYWORDS.has(key) && !GUC_KEY.test(key)) {
-      fail(`invalid server setting name ${JSON.stringify(key)} in options (expected letters, digits, "_" and ".")`);
-    }
-    out.options[key] = value;
-  }
-  return out;
-}
-
-/** Reads a certificate or key file for TLS. */
-function readTlsFile(file: string, what: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    return fail(`cannot read the ${what} file ${JSON.stringify(file)}: ${(err as Error).message}`);
-  }
-}
-
-function isFile(file: string): boolean {
-  try {
-    return existsSync(file) && statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -398,123 +216,7 @@ export class Config {
    * contains the password.
    */
   static fromUrl(url: string): Config {
-    if (typeof url !== "string") fail("the connection URL must be a string");
-    const text = url.trim();
-    const safe = sanitizeUrl(text);
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
-    if (!scheme) fail("not a PostgreSQL URL (expected postgresql://user:password@host:port/database)");
-    const name = scheme[1]!.toLowerCase();
-    if (name !== "postgres" && name !== "postgresql" && !/^postgresql\+[a-z0-9_.-]+$/.test(name)) {
-      fail(`unsupported URL scheme "${scheme[1]}://" (expected postgresql://, postgres:// or postgresql+<driver>://)`);
-    }
-
-    const decode = (value: string, what: string): string => {
-      try {
-        return decodeURIComponent(value);
-      } catch {
-        return fail(`invalid percent-encoding in the ${what} of the URL ${safe}`);
-      }
-    };
-
-    const rest = text.slice(scheme[0].length);
-    const authorityEnd = rest.search(/[/?]/);
-    const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
-    let tail = authorityEnd < 0 ? "" : rest.slice(authorityEnd);
-    const hashAt = tail.indexOf("#");
-    if (hashAt >= 0) tail = tail.slice(0, hashAt);
-    const queryAt = tail.indexOf("?");
-    const pathPart = queryAt < 0 ? tail : tail.slice(0, queryAt);
-    const queryPart = queryAt < 0 ? "" : tail.slice(queryAt + 1);
-
-    // userinfo: everything before the last "@" of the authority
-    const at = authority.lastIndexOf("@");
-    let user: string | undefined;
-    let password: string | undefined;
-    if (at >= 0) {
-      const userinfo = authority.slice(0, at);
-      const colon = userinfo.indexOf(":");
-      user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), "user name");
-      if (colon >= 0) password = decode(userinfo.slice(colon + 1), "password");
-    }
-    const hostPart = at >= 0 ? authority.slice(at + 1) : authority;
-
-    const hostNames: string[] = [];
-    const hostPorts: string[] = [];
-    if (hostPart !== "") {
-      for (const entry of hostPart.split(",")) {
-        let host: string;
-        let port = "";
-        if (entry.startsWith("[")) {
-          const close = entry.indexOf("]");
-          if (close < 0) fail(`unterminated "[" in the host of the URL ${safe}`);
-          host = entry.slice(1, close);
-          const after = entry.slice(close + 1);
-          if (after.startsWith(":")) port = after.slice(1);
-          else if (after !== "") fail(`unexpected characters after "]" in the host of the URL ${safe}`);
-        } else {
-          const colon = entry.indexOf(":");
-          host = colon < 0 ? entry : entry.slice(0, colon);
-          port = colon < 0 ? "" : entry.slice(colon + 1);
-          if (port.includes(":")) fail(`IPv6 addresses must be written in brackets ([::1]) in the URL ${safe}`);
-        }
-        hostNames.push(decode(host, "host"));
-        hostPorts.push(port);
-      }
-    }
-
-    const params = new Map<string, string>();
-    for (const segment of queryPart.split("&")) {
-      if (segment === "") continue;
-      const eq = segment.indexOf("=");
-      if (eq < 0) fail(`URL parameter ${JSON.stringify(decode(segment, "parameters"))} has no value: ${safe}`);
-      const key = decode(segment.slice(0, eq), "parameters");
-      params.set(key, decode(segment.slice(eq + 1), `parameter ${JSON.stringify(key)}`));
-    }
-    const take = (key: string): string | undefined => {
-      const value = params.get(key);
-      params.delete(key);
-      return value;
-    };
-
-    const queryHost = take("host");
-    const queryPort = take("port");
-    const hosts = combineHosts(
-      queryHost !== undefined ? queryHost.split(",") : hostNames,
-      queryPort !== undefined ? queryPort.split(",") : hostPorts,
-      `invalid host or port in the URL ${safe}`,
-    );
-    const queryDb = take("dbname");
-    const queryUser = take("user");
-    const queryPassword = take("password");
-
-    let sslmode: string | undefined = take("sslmode");
-    if (sslmode !== undefined && !isSslMode(sslmode)) {
-      fail(`invalid sslmode ${JSON.stringify(sslmode)} in the URL (expected one of ${SSL_MODES.join(", ")})`);
-    }
-    const ssl = take("ssl");
-    if (ssl !== undefined && sslmode === undefined) {
-      const v = ssl.toLowerCase();
-      if (v === "true" || v === "1") sslmode = "verify-full";
-      else if (v === "false" || v === "0") sslmode = "disable";
-      else if (v === "no-verify") sslmode = "require";
-      else fail(`invalid ssl parameter ${JSON.stringify(ssl)} in the URL (expected true, false or no-verify)`);
-    }
-    const applicationName = take("application_name");
-    const connectTimeout = take("connect_timeout");
-    const statementTimeout = take("statement_timeout");
-
-    const database = queryDb ?? decode(pathPart.startsWith("/") ? pathPart.slice(1) : pathPart, "database name");
-    return new Config({
-      hosts,
-      database,
-      user: queryUser ?? user,
-      password: queryPassword ?? password,
-      sslmode: (sslmode as SslMode | undefined) ?? null,
-      applicationName: applicationName ?? null,
-      connectTimeout: connectTimeout === undefined ? null : toNonNegativeInt(connectTimeout, "connect_timeout"),
-      statementTimeout: statementTimeout === undefined ? null : toNonNegativeInt(statementTimeout, "statement_timeout"),
-      options: Object.fromEntries(params),
-    });
+    return new Config(parseUrl(url));
   }
 
   /**
@@ -533,89 +235,9 @@ export class Config {
    * @throws ConfigurationError when an explicit `dotenvPath` does not exist or a value is invalid (port `abc`, …).
    */
   static fromEnv(dotenvPath?: string | null, opts: FromEnvOptions = {}): Config {
-    const env = opts.env ?? process.env;
-    let fileVars: Record<string, string | undefined> = {};
-    if (opts.loadDotenvFile ?? true) {
-      let file: string | null = null;
-      if (dotenvPath !== undefined && dotenvPath !== null && dotenvPath !== "") {
-        file = path.resolve(dotenvPath);
-        if (!isFile(file)) fail(`the .env file ${JSON.stringify(file)} does not exist`);
-      } else {
-        const fallback = path.resolve(process.cwd(), ".env");
-        if (isFile(fallback)) file = fallback;
-      }
-      if (file !== null) {
-        try {
-          fileVars = parseEnv(readFileSync(file, "utf8"));
-        } catch (err) {
-          fail(`cannot read the .env file ${JSON.stringify(file)}: ${(err as Error).message}`);
-        }
-      }
-    }
-    const vars: Record<string, string | undefined> = { ...fileVars };
-    for (const [key, value] of Object.entries(env)) if (value !== undefined) vars[key] = value;
-
-    /** The first non-empty variable among `names`. */
-    const get = (...names: string[]): { name: string; value: string } | undefined => {
-      for (const name of names) {
-        const value = vars[name];
-        if (value !== undefined && value !== "") return { name, value };
-      }
-      return undefined;
-    };
-
-    const databaseUrl = get("DATABASE_URL");
-    if (databaseUrl) return Config.fromUrl(databaseUrl.value);
-
-    const host = get("DB_HOST", "PGHOST");
-    const port = get("DB_PORT", "PGPORT");
-    const hosts = combineHosts(
-      host ? host.value.split(",") : [],
-      port ? port.value.split(",") : [],
-      `invalid ${[host, port].flatMap((v) => (v ? [`${v.name}=${JSON.stringify(v.value)}`] : [])).join(", ")}`,
-    );
-
-    const sslmode = get("DB_SSLMODE", "PGSSLMODE");
-    if (sslmode && !isSslMode(sslmode.value)) {
-      fail(`invalid ${sslmode.name} ${JSON.stringify(sslmode.value)} (expected one of ${SSL_MODES.join(", ")})`);
-    }
-    const connectTimeout = get("DB_CONNECT_TIMEOUT", "PGCONNECT_TIMEOUT");
-    const statementTimeout = get("DB_STATEMENT_TIMEOUT");
-
-    const options: Record<string, string> = {};
-    const extra: [string, string][] = [
-      ["PGOPTIONS", "options"],
-      ["PGTARGETSESSIONATTRS", "target_session_attrs"],
-      ["PGSSLROOTCERT", "sslrootcert"],
-      ["PGSSLCERT", "sslcert"],
-      ["PGSSLKEY", "sslkey"],
-    ];
-    for (const [variable, key] of extra) {
-      const found = get(variable);
-      if (found) options[key] = found.value;
-    }
-
-    return new Config({
-      hosts,
-      database: get("DB_NAME", "PGDATABASE")?.value,
-      user: get("DB_USER", "PGUSER")?.value,
-      password: get("DB_PASSWORD", "PGPASSWORD")?.value,
-      sslmode: (sslmode?.value as SslMode | undefined) ?? null,
-      applicationName: get("DB_APPLICATION_NAME", "PGAPPNAME")?.value ?? null,
-      connectTimeout: connectTimeout ? toNonNegativeInt(connectTimeout.value, connectTimeout.name) : null,
-      statementTimeout: statementTimeout ? toNonNegativeInt(statementTimeout.value, statementTimeout.name) : null,
-      options,
-    });
-  }
-
-  /** The server settings of {@link options} as `-c key=value` words, escaped for the start-up `options` string. */
-  #settingWords(): string[] {
-    const words: string[] = [];
-    for (const [key, value] of Object.entries(this.options)) {
-      if (CONNECTION_KEYWORDS.has(key)) continue;
-      words.push(`-c ${key}=${escapeStartupValue(value)}`);
-    }
-    return words;
+    const found = readEnv(dotenvPath, opts);
+    if (found.kind === "url") return Config.fromUrl(found.url);
+    return new Config(found.init);
   }
 
   /**
@@ -627,25 +249,7 @@ export class Config {
    * Contains the password (omitted when empty): do not log it.
    */
   get dsn(): string {
-    const parts: string[] = [
-      `host=${quoteConninfo(this.hosts.map((h) => h.host).join(","))}`,
-      `port=${this.hosts.map((h) => String(h.port)).join(",")}`,
-      `dbname=${quoteConninfo(this.database)}`,
-      `user=${quoteConninfo(this.user)}`,
-    ];
-    if (this.#password !== "") parts.push(`password=${quoteConninfo(this.#password)}`);
-    if (this.sslmode !== null) parts.push(`sslmode=${this.sslmode}`);
-    if (this.applicationName !== null) parts.push(`application_name=${quoteConninfo(this.applicationName)}`);
-    if (this.connectTimeout !== null) parts.push(`connect_timeout=${this.connectTimeout}`);
-    const words: string[] = [];
-    if (this.options.options) words.push(this.options.options);
-    if (this.statementTimeout !== null) words.push(`-c statement_timeout=${this.statementTimeout}`);
-    words.push(...this.#settingWords());
-    if (words.length > 0) parts.push(`options=${quoteConninfo(words.join(" "))}`);
-    for (const [key, value] of Object.entries(this.options)) {
-      if (key !== "options" && CONNECTION_KEYWORDS.has(key)) parts.push(`${key}=${quoteConninfo(value)}`);
-    }
-    return parts.join(" ");
+    return formatDsn(this, this.#password);
   }
 
   /**
@@ -657,25 +261,7 @@ export class Config {
    * Contains the password (omitted when empty): do not log it.
    */
   get url(): string {
-    const enc = encodeURIComponent;
-    const query: string[] = [];
-    let authorityHosts = "";
-    if (this.hosts.some((h) => h.host.startsWith("/"))) {
-      const keepPathChars = (s: string): string => enc(s).replace(/%2F/gi, "/").replace(/%2C/gi, ",");
-      query.push(`host=${keepPathChars(this.hosts.map((h) => h.host).join(","))}`);
-      query.push(`port=${keepPathChars(this.hosts.map((h) => String(h.port)).join(","))}`);
-    } else {
-      authorityHosts = this.hosts
-        .map((h) => `${h.host.includes(":") ? `[${h.host.replace(/%/g, "%25")}]` : enc(h.host)}:${h.port}`)
-        .join(",");
-    }
-    if (this.sslmode !== null) query.push(`sslmode=${this.sslmode}`);
-    if (this.applicationName !== null) query.push(`application_name=${enc(this.applicationName)}`);
-    if (this.connectTimeout !== null) query.push(`connect_timeout=${this.connectTimeout}`);
-    if (this.statementTimeout !== null) query.push(`statement_timeout=${this.statementTimeout}`);
-    for (const [key, value] of Object.entries(this.options)) query.push(`${enc(key)}=${enc(value)}`);
-    const userinfo = `${enc(this.user)}${this.#password !== "" ? `:${enc(this.#password)}` : ""}@`;
-    return `postgresql://${userinfo}${authorityHosts}/${enc(this.database)}${query.length > 0 ? `?${query.join("&")}` : ""}`;
+    return formatUrl(this, this.#password);
   }
 
   /**
@@ -713,7 +299,7 @@ export class Config {
       user: this.user,
       keepAlive: true,
       connectionTimeoutMillis: (this.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000,
-      ssl: this.#sslOptions(target.host.startsWith("/")),
+      ssl: sslOptions(this.sslmode, this.options, target.host.startsWith("/")),
     };
     Object.defineProperty(params, "password", {
       value: this.#password,
@@ -731,31 +317,9 @@ export class Config {
     const words: string[] = [];
     if (this.options.options) words.push(this.options.options);
     if (this.statementTimeout === 0) words.push("-c statement_timeout=0");
-    words.push(...this.#settingWords());
+    words.push(...settingWords(this.options));
     if (words.length > 0) params.options = words.join(" ");
     return params;
-  }
-
-  /** The `ssl` option of node-postgres for {@link sslmode} (see {@link connectParams}). */
-  #sslOptions(unixSocket: boolean): false | ConnectionOptions {
-    const mode = this.sslmode;
-    if (unixSocket || mode === null || mode === "disable" || mode === "allow" || mode === "prefer") return false;
-    const rootcert = this.options.sslrootcert;
-    let ssl: ConnectionOptions;
-    if (mode === "verify-full") ssl = { rejectUnauthorized: true };
-    else if (mode === "verify-ca" || (mode === "require" && rootcert !== undefined && rootcert !== "")) {
-      ssl = { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    } else ssl = { rejectUnauthorized: false };
-    if (rootcert !== undefined && rootcert !== "" && rootcert !== "system") ssl.ca = readTlsFile(rootcert, "sslrootcert");
-    const cert = this.options.sslcert;
-    if (cert !== undefined && cert !== "") ssl.cert = readTlsFile(cert, "sslcert");
-    const key = this.options.sslkey;
-    if (key !== undefined && key !== "") ssl.key = readTlsFile(key, "sslkey");
-    const passphrase = this.options.sslpassword;
-    if (passphrase !== undefined && passphrase !== "") {
-      Object.defineProperty(ssl, "passphrase", { value: passphrase, enumerable: false, writable: true, configurable: true });
-    }
-    return ssl;
   }
 
   /** {@link connectParams} for every host, in failover order. */

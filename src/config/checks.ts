@@ -1,0 +1,168 @@
+/**
+ * The rules every way of building a `Config` shares: the defaults, the tables of libpq connection keywords, the
+ * field checks (each failure is a {@link ConfigurationError} with registered secrets scrubbed),
+ * {@link normalizeOptions} for the `options` record, and the `-c key=value` words of the start-up `options` string.
+ * @module
+ */
+import type { HostPort, SslMode } from "../config.js";
+import { ConfigurationError, redactSecrets } from "../errors.js";
+
+/** Every libpq `sslmode`, in libpq's order (also the order shown in error messages). */
+export const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+export const DEFAULT_HOST = "localhost";
+export const DEFAULT_PORT = 5432;
+export const DEFAULT_DATABASE = "postgres";
+export const DEFAULT_USER = "postgres";
+/** Used by `Config.connectParams` when `connectTimeout` is null. */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
+/** PostgreSQL stores both timeouts as a signed 32-bit integer. */
+const MAX_INT32 = 2147483647;
+/** A server setting (GUC) name: letters, digits, `_`, and `.` for extension settings such as `pg_trgm.similarity_threshold`. */
+const GUC_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+/** Option keys that are fields of the Config: moved there. */
+const FIELD_KEYWORDS = new Set(["application_name", "connect_timeout", "statement_timeout", "sslmode"]);
+/** Option keys that must be given as fields. */
+const RESERVED_KEYWORDS = new Set(["host", "port", "dbname", "user", "password"]);
+/**
+ * libpq connection keywords kept as they are in `options`: they are not server settings, so they are never sent as
+ * `-c key=value`. `options`, `sslrootcert`, `sslcert`, `sslkey`, `sslpassword`, `sslnegotiation` and
+ * `fallback_application_name` are used by `Config.connectParams`; all of them appear in `dsn` and `url`.
+ */
+export const CONNECTION_KEYWORDS = new Set([
+  "options",
+  "target_session_attrs",
+  "sslrootcert",
+  "sslcert",
+  "sslkey",
+  "sslpassword",
+  "sslnegotiation",
+  "fallback_application_name",
+  "hostaddr",
+  "passfile",
+  "channel_binding",
+  "keepalives",
+  "keepalives_idle",
+  "keepalives_interval",
+  "keepalives_count",
+  "tcp_user_timeout",
+  "sslcrl",
+  "sslcrldir",
+  "sslsni",
+  "sslcompression",
+  "sslcertmode",
+  "ssl_min_protocol_version",
+  "ssl_max_protocol_version",
+  "requirepeer",
+  "require_auth",
+  "gssencmode",
+  "krbsrvname",
+  "gsslib",
+  "gssdelegation",
+  "service",
+  "load_balance_hosts",
+  "replication",
+]);
+
+/** Throws a {@link ConfigurationError} whose message has every registered secret scrubbed. */
+export function fail(message: string): never {
+  throw new ConfigurationError(redactSecrets(message));
+}
+
+export function isSslMode(value: unknown): value is SslMode {
+  return typeof value === "string" && (SSL_MODES as readonly string[]).includes(value);
+}
+
+/** Rejects NUL characters, which no part of the protocol can carry. */
+export function checkNoNul(value: string, what: string): string {
+  if (value.includes("\0")) fail(`${what} must not contain a NUL character`);
+  return value;
+}
+
+/** A port number or numeric string → integer 1..65535. `describe` says where it came from; values are not echoed. */
+export function toPort(value: unknown, describe: string): number {
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
+    fail(`${describe}: the port must be an integer from 1 to 65535`);
+  }
+  return n;
+}
+
+/** A non-negative 32-bit integer from a number or a decimal string. */
+export function toNonNegativeInt(value: unknown, what: string): number {
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_INT32) {
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+    fail(`${what} must be a non-negative integer, got ${shown}`);
+  }
+  return n;
+}
+
+export function checkHost(value: unknown, what: string): string {
+  if (value === undefined || value === null || value === "") return DEFAULT_HOST;
+  if (typeof value !== "string") fail(`${what} must be a string`);
+  if (value.includes(",")) fail(`${what} must be a single host (use "hosts" for several): ${JSON.stringify(value)}`);
+  return checkNoNul(value, what);
+}
+
+/** Pairs host names with ports the way libpq does: one port for all hosts, or one per host. Empty = default. */
+export function combineHosts(names: string[], ports: string[], describe: string): HostPort[] {
+  const hostNames = names.length > 0 ? names : [""];
+  const portTexts = ports.length > 0 ? ports : [""];
+  if (portTexts.length !== 1 && portTexts.length !== hostNames.length) {
+    fail(`${describe}: ${portTexts.length} ports given for ${hostNames.length} hosts`);
+  }
+  return hostNames.map((name, i) => {
+    const portText = (portTexts.length === 1 ? portTexts[0] : portTexts[i]) ?? "";
+    return {
+      host: name.trim() === "" ? DEFAULT_HOST : name.trim(),
+      port: portText.trim() === "" ? DEFAULT_PORT : toPort(portText, describe),
+    };
+  });
+}
+
+export interface NormalizedOptions {
+  options: Record<string, string>;
+  fields: Partial<Record<"application_name" | "connect_timeout" | "statement_timeout" | "sslmode", string>>;
+}
+
+/** Validates an `options` record, pulling out the keys that belong to fields. */
+export function normalizeOptions(raw: unknown): NormalizedOptions {
+  const out: NormalizedOptions = { options: {}, fields: {} };
+  if (raw === undefined || raw === null) return out;
+  if (typeof raw !== "object" || Array.isArray(raw)) fail("options must be a plain object of strings");
+  for (const [key, rawValue] of Object.entries(raw as Record<string, unknown>)) {
+    if (rawValue === undefined || rawValue === null) continue;
+    if (typeof rawValue !== "string" && typeof rawValue !== "number" && typeof rawValue !== "boolean") {
+      fail(`options[${JSON.stringify(key)}] must be a string`);
+    }
+    const value = checkNoNul(String(rawValue), `options[${JSON.stringify(key)}]`);
+    if (RESERVED_KEYWORDS.has(key)) {
+      fail(`options key ${JSON.stringify(key)} is a connection field: set it as a Config field, not in options`);
+    }
+    if (FIELD_KEYWORDS.has(key)) {
+      out.fields[key as keyof NormalizedOptions["fields"]] = value;
+      continue;
+    }
+    if (!CONNECTION_KEYWORDS.has(key) && !GUC_KEY.test(key)) {
+      fail(`invalid server setting name ${JSON.stringify(key)} in options (expected letters, digits, "_" and ".")`);
+    }
+    out.options[key] = value;
+  }
+  return out;
+}
+
+/** Escapes a value for the start-up `options` string (libpq / the server split it on white space; `\` escapes). */
+function escapeStartupValue(value: string): string {
+  return value.replace(/[\\ \t\n\r\v\f]/g, (c) => `\\${c}`);
+}
+
+/** The server settings of a Config's `options` as `-c key=value` words, escaped for the start-up `options` string. */
+export function settingWords(options: Readonly<Record<string, string>>): string[] {
+  const words: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (CONNECTION_KEYWORDS.has(key)) continue;
+    words.push(`-c ${key}=${escapeStartupValue(value)}`);
+  }
+  return words;
+}
