@@ -118,6 +118,19 @@ export class TableNotFound extends DatabaseError {}
 /** The statement was cancelled because it ran longer than `statement_timeout` (SQLSTATE 57014). */
 export class QueryCanceled extends DatabaseError {}
 
+/**
+ * A transaction (or savepoint) could not be committed because a statement in it failed: PostgreSQL would
+ * answer `COMMIT` with `ROLLBACK`, so tscopg rolls it back and raises this instead of reporting success.
+ * Nothing of it was committed. SQLSTATE 25P02 (`in_failed_sql_transaction`).
+ */
+export class InFailedSqlTransaction extends DatabaseError {}
+
+/**
+ * No connection became free in time: every connection the handle may open (`maxConnections`) was in use for
+ * the whole `acquireTimeout`. The message says how many were in use and how many requests were waiting.
+ */
+export class PoolTimeout extends ConnectionError {}
+
 /** Constructors by name, so errors can cross a worker boundary and come back as the same class. */
 export const errorClasses = {
   TscopgError,
@@ -131,6 +144,8 @@ export const errorClasses = {
   DatabaseError,
   TableNotFound,
   QueryCanceled,
+  InFailedSqlTransaction,
+  PoolTimeout,
 } as const;
 
 const FIELD_NAMES = [

@@ -16,6 +16,8 @@ export {
   DatabaseExists,
   DatabaseError,
   QueryCanceled,
+  InFailedSqlTransaction,
+  PoolTimeout,
 } from "./errors.js";
 export type { DatabaseErrorFields } from "./errors.js";
 export {

@@ -2,11 +2,12 @@
  * A dedicated connection handed out by `db.connect()`.
  * @module
  */
-import { TscopgError } from "../errors.js";
+import { InFailedSqlTransaction, TscopgError } from "../errors.js";
 import type { ConnectionApi, ExecuteOptions } from "./api.js";
 import { AsyncCursor } from "./async-cursor.js";
 import { AsyncTransaction } from "./async-transaction.js";
 import type { PgSession } from "./pg-session.js";
+import { ChildSlot } from "./child-slot.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
 
@@ -18,7 +19,10 @@ import { runScoped, type Finishable } from "./scoped.js";
  */
 export class AsyncConnection extends Queryable implements ConnectionApi<"async">, Finishable, AsyncDisposable {
   #closed = false;
-  #begun = false;
+  /** The implicit BEGIN being sent (so concurrent first statements send one). */
+  #beginning: Promise<void> | undefined;
+  /** The transaction opened by {@link transaction} while it lasts. */
+  readonly #children = new ChildSlot();
 
   /** @internal Use `db.connect()`. */
   constructor(
@@ -48,52 +52,104 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
   }
 
   private get inTransaction(): boolean {
-    return this.#begun || this.session.txStatus !== "I";
+    return this.#beginning !== undefined || this.session.txStatus !== "I";
   }
 
-  protected async sessionFor(_options?: ExecuteOptions): Promise<PgSession> {
+  protected sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
     const session = this.live();
-    if (!this.autocommit && !this.inTransaction) {
-      this.#begun = true;
-      await session.query("BEGIN");
-    }
-    return session;
+    const wait = this.#children.wait();
+    if (wait !== undefined) return wait.then(() => this.sessionFor(options, sql));
+    return this.autocommit ? session : this.#begun(session);
+  }
+
+  /**
+   * The session inside a transaction: with `autocommit: false` one begins whenever the server reports none
+   * open, including after a `COMMIT` or `ROLLBACK` written as SQL (checked once statements in flight have
+   * answered, so the status is current).
+   */
+  #begun(session: PgSession): PgSession | Promise<PgSession> {
+    if (this.#beginning !== undefined) return this.#beginning.then(() => session);
+    const settling = session.settled();
+    if (settling !== undefined) return settling.then(() => this.#begun(session));
+    if (session.txStatus !== "I") return session;
+    const beginning = session.query("BEGIN").then(
+      () => {
+        this.#beginning = undefined;
+      },
+      (err: unknown) => {
+        this.#beginning = undefined;
+        throw err;
+      },
+    );
+    this.#beginning = beginning;
+    return beginning.then(() => session);
   }
 
   transaction(): Promise<AsyncTransaction>;
   transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
   async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
+    for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
     const session = this.live();
-    let tx: AsyncTransaction;
-    if (this.inTransaction) {
-      tx = new AsyncTransaction(session, undefined, 1, undefined);
-      await session.query("SAVEPOINT tscopg_sp_1");
-    } else {
-      tx = await AsyncTransaction.begin(session, undefined);
-    }
+    // Inside the connection's own transaction this is a savepoint of it; else a transaction of its own.
+    const tx = await AsyncTransaction.open(session, {
+      owner: undefined,
+      parent: undefined,
+      depth: this.inTransaction ? 1 : 0,
+      slot: this.#children,
+      scoped: fn !== undefined,
+      onEnd: undefined,
+    });
     return fn ? runScoped(tx, fn, tx) : tx;
   }
-
   /** A cursor over this connection (closing the cursor leaves the connection open). */
   async cursor(): Promise<AsyncCursor> {
     this.live();
     return new AsyncCursor(this, false);
   }
 
-  /** Commits the current transaction (no-op when none is open). */
+  /**
+   * Commits the current transaction (no-op when none is open). If a statement in it failed, rolls it back
+   * instead and raises {@link InFailedSqlTransaction}: nothing of it was committed. A transaction or savepoint
+   * from {@link transaction} still open without a callback is committed with it; one whose callback is still
+   * running makes the commit roll everything back and raise.
+   */
   async commit(): Promise<void> {
     const session = this.live();
-    if (!this.inTransaction) return;
-    this.#begun = false;
+    if (this.#children.child !== undefined && this.#children.scoped) {
+      await this.rollback();
+      throw new TscopgError(
+        "the connection's transaction was ended while a transaction() callback on it was still running (a " +
+          "missing await?): everything in it was rolled back",
+      );
+    }
+    if (!(await this.#settle(session))) return;
+    if (session.txStatus === "E") {
+      await session.query("ROLLBACK");
+      throw new InFailedSqlTransaction(
+        "the transaction was rolled back because a statement in it failed; nothing of it was committed",
+        { code: "25P02" },
+      );
+    }
     await session.query("COMMIT");
   }
 
   /** Rolls back the current transaction (no-op when none is open). */
   async rollback(): Promise<void> {
     const session = this.live();
-    if (!this.inTransaction) return;
-    this.#begun = false;
-    await session.query("ROLLBACK");
+    if (await this.#settle(session)) await session.query("ROLLBACK");
+  }
+
+  /**
+   * Ends what {@link transaction} left open beneath the connection, waits for statements in flight, and says
+   * whether a transaction is open.
+   */
+  async #settle(session: PgSession): Promise<boolean> {
+    const child = this.#children.child;
+    if (child instanceof AsyncTransaction) child._abandon();
+    if (this.#beginning !== undefined) await this.#beginning.catch(() => undefined);
+    const settling = session.settled();
+    if (settling !== undefined) await settling;
+    return session.txStatus !== "I";
   }
 
   /** Rolls back anything uncommitted and gives the connection back. Idempotent. */

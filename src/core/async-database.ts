@@ -4,8 +4,9 @@
  */
 import { inspect } from "node:util";
 import { Config, type ConfigInit } from "../config.js";
-import { DatabaseExists } from "../errors.js";
+import { DatabaseExists, TscopgError } from "../errors.js";
 import { quoteIdentifier } from "../sql/identifiers.js";
+import { transactionControl } from "../sql/placeholders.js";
 import type { ConnectOptions, DatabaseApi, ExecuteOptions } from "./api.js";
 import { AsyncConnection } from "./async-connection.js";
 import { AsyncCursor } from "./async-cursor.js";
@@ -117,10 +118,18 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return AsyncDatabase.create(name, { ...rest, config });
   }
 
-  protected sessionFor(options?: ExecuteOptions): PgSession | Promise<PgSession> {
-    const tx = ambientTransaction.getStore();
-    if (tx !== undefined && tx.owner === this && !tx.finished && options?.autocommit !== true) {
-      return (tx as unknown as { sessionFor(): PgSession }).sessionFor();
+  protected sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+    if (options?.autocommit !== true) {
+      const tx = ambientTransaction.getStore();
+      // Inside a transaction callback (even one that has ended: running there in autocommit instead would
+      // commit what the caller believes is part of the transaction).
+      if (tx !== undefined && tx.owner === this) return tx._sessionFor(options, sql);
+    }
+    if (transactionControl(sql) !== 0) {
+      throw new TscopgError(
+        "BEGIN/COMMIT/ROLLBACK written as SQL are refused on the database's shared connection (its statements " +
+          "are pipelined with everyone else's): use db.transaction() or db.connect() for explicit transactions",
+      );
     }
     return this.#source.shared();
   }
@@ -134,7 +143,14 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     }
     const source = this.#source;
     const session = await source.acquire();
-    const tx = await AsyncTransaction.begin(session, this, () => source.release(session));
+    const tx = await AsyncTransaction.open(session, {
+      owner: this,
+      parent: undefined,
+      depth: 0,
+      slot: undefined,
+      scoped: fn !== undefined,
+      onEnd: () => source.release(session),
+    });
     return fn ? runScoped(tx, fn, tx) : tx;
   }
 

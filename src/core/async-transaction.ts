@@ -2,48 +2,92 @@
  * A transaction or a savepoint on a dedicated connection.
  * @module
  */
-import { TscopgError } from "../errors.js";
+import { InFailedSqlTransaction, TscopgError } from "../errors.js";
+import { TX_BEGINS, transactionControl } from "../sql/placeholders.js";
 import type { ExecuteOptions, TransactionApi } from "./api.js";
+import { ChildSlot, type Nested } from "./child-slot.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
 
+/** How a transaction is tied to what it runs in. @internal */
+interface Placement {
+  /** The database handle whose `execute()` joins this transaction while its callback runs, if any. */
+  owner: object | undefined;
+  /** The transaction object this is a savepoint of (none for a savepoint of a connection's own transaction). */
+  parent: AsyncTransaction | undefined;
+  /** 0 for a transaction, 1+ for a savepoint. */
+  depth: number;
+  /** The slot this transaction occupies (its parent's, or its connection's), freed when it ends. */
+  slot: ChildSlot | undefined;
+  /** Whether it runs a callback (its end is then certain: the outer level may wait for it). */
+  scoped: boolean;
+  /** Called once when a top-level transaction has ended (gives the connection back). */
+  onEnd: (() => Promise<void>) | undefined;
+}
+
 /**
  * A transaction (depth 0) or savepoint (depth ≥ 1). Statements run on its connection. End it with
  * {@link commit} or {@link rollback}; disposing it (`await using`) rolls back whatever was not committed.
+ *
+ * Guarantees: a commit that reports success committed (a transaction in which a statement failed is rolled
+ * back and {@link commit} raises {@link InFailedSqlTransaction}); while a savepoint is open beneath it, this
+ * transaction runs nothing itself (concurrent statements and savepoints wait for a savepoint's callback to
+ * return, and are refused where waiting could never end); `COMMIT`/`ROLLBACK`/`BEGIN` written as SQL are
+ * refused (use the methods), so the transaction's end is always the one this object reports.
  */
-export class AsyncTransaction extends Queryable implements TransactionApi<"async">, Finishable, AsyncDisposable {
+export class AsyncTransaction extends Queryable implements TransactionApi<"async">, Finishable, AsyncDisposable, Nested {
   #finished = false;
-  #child: AsyncTransaction | undefined;
+  /** Ended by its parent's end (not by itself). */
+  #abandoned = false;
+  readonly #children = new ChildSlot();
+  readonly #depth: number;
+  readonly #name: string;
+  readonly #place: Placement;
 
   /** @internal Use `db.transaction()`, `conn.transaction()` or `tx.transaction()`. */
   constructor(
     private readonly session: PgSession,
-    /** The object whose `execute()` joins this transaction when it is ambient (a database handle), if any. @internal */
-    readonly owner: object | undefined,
-    depth: number,
-    private readonly onEnd: (() => Promise<void>) | undefined,
+    place: Placement,
   ) {
     super();
-    this.#depth = depth;
+    this.#place = place;
+    this.#depth = place.depth;
+    this.#name = this.#depth === 0 ? "" : session.nextSavepointName();
   }
-
-  readonly #depth: number;
 
   /** 0 for a top-level transaction, 1+ for savepoints. */
   get depth(): number {
     return this.#depth;
   }
 
-  /** Sends BEGIN on `session` and returns the transaction. @internal */
-  static async begin(session: PgSession, owner: object | undefined, onEnd?: () => Promise<void>): Promise<AsyncTransaction> {
+  /** The database handle whose query methods join this transaction inside its callback, if any. @internal */
+  get owner(): object | undefined {
+    return this.#place.owner;
+  }
+
+  /** The transaction this is a savepoint of. @internal */
+  get parent(): AsyncTransaction | undefined {
+    return this.#place.parent;
+  }
+
+  /**
+   * Sends `sql` (BEGIN, or SAVEPOINT for a savepoint) and returns the transaction, which then occupies
+   * `place.slot`; on failure it is dropped (and `onEnd` called).
+   * @internal
+   */
+  static async open(session: PgSession, place: Placement): Promise<AsyncTransaction> {
+    const tx = new AsyncTransaction(session, place);
+    place.slot?.take(tx, place.scoped);
     try {
-      await session.query("BEGIN");
+      await session.query(tx.#depth === 0 ? "BEGIN" : `SAVEPOINT ${tx.#name}`);
     } catch (err) {
-      await onEnd?.();
+      tx.#finished = true;
+      place.slot?.release(tx);
+      await place.onEnd?.();
       throw err;
     }
-    return new AsyncTransaction(session, owner, 0, onEnd);
+    return tx;
   }
 
   /** True once committed or rolled back. */
@@ -51,55 +95,133 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.#finished;
   }
 
-  private get savepoint(): string {
-    return `tscopg_sp_${this.depth}`;
+  private live(): PgSession {
+    if (this.#finished) {
+      throw new TscopgError(
+        this.#abandoned
+          ? "the transaction this savepoint belongs to has already ended"
+          : "this transaction is already finished (committed or rolled back)",
+      );
+    }
+    return this.session;
   }
 
-  protected sessionFor(_options?: ExecuteOptions): PgSession {
-    if (this.#finished) throw new TscopgError("this transaction is already finished (committed or rolled back)");
-    return this.session;
+  protected sessionFor(_options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+    const session = this.live();
+    const control = transactionControl(sql);
+    if (control !== 0) {
+      const what = control & TX_BEGINS ? "BEGIN" : "COMMIT/ROLLBACK";
+      throw new TscopgError(
+        `${what} written as SQL is refused inside a transaction object: end it with commit() or rollback(), ` +
+          "and nest with transaction() (savepoints)",
+      );
+    }
+    const wait = this.#children.wait();
+    return wait === undefined ? session : wait.then(() => this.sessionFor(_options, sql));
+  }
+
+  /** @internal The session, for the ambient-transaction path of a database handle. */
+  _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+    return this.sessionFor(options, sql);
   }
 
   transaction(): Promise<AsyncTransaction>;
   transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
   async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
-    const session = this.sessionFor();
-    if (this.#child && !this.#child.finished) throw new TscopgError("a savepoint of this transaction is still open");
-    const child = new AsyncTransaction(session, this.owner, this.depth + 1, undefined);
-    await session.query(`SAVEPOINT ${child.savepoint}`);
-    this.#child = child;
+    for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
+    const session = this.live();
+    const child = await AsyncTransaction.open(session, {
+      owner: this.#place.owner,
+      parent: this,
+      depth: this.#depth + 1,
+      slot: this.#children,
+      scoped: fn !== undefined,
+      onEnd: undefined,
+    });
     return fn ? runScoped(child, fn, child) : child;
   }
 
-  /** Commits the transaction, or releases the savepoint. */
+  /**
+   * Commits the transaction, or releases the savepoint. If a statement in it failed, rolls it back instead
+   * and raises {@link InFailedSqlTransaction}: nothing of it was committed. A savepoint opened without a
+   * callback and still open is committed with it; one whose callback is still running (a missing `await`)
+   * makes the commit roll everything back and raise.
+   */
   async commit(): Promise<void> {
-    const session = this.sessionFor();
-    this.#finished = true;
+    const session = this.live();
+    if (this.#children.child !== undefined && this.#children.scoped) {
+      await this.rollback();
+      throw new TscopgError(
+        "the transaction was ended while the callback of one of its savepoints was still running (a missing " +
+          "await?): everything in it was rolled back",
+      );
+    }
+    this.#finish();
     try {
-      await session.query(this.depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${this.savepoint}`);
+      const settling = session.settled();
+      if (settling !== undefined) await settling;
+      if (session.txStatus === "E") {
+        await this.#undo(session);
+        const what = this.#depth === 0 ? "transaction" : "savepoint";
+        throw new InFailedSqlTransaction(
+          `the ${what} was rolled back because a statement in it failed; nothing of it was committed`,
+          { code: "25P02" },
+        );
+      }
+      await session.query(this.#depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${this.#name}`);
     } finally {
-      if (this.depth === 0) await this.onEnd?.();
+      await this.#ended();
     }
   }
 
-  /** Rolls back the transaction, or back to the savepoint. */
+  /** Rolls back the transaction, or back to the savepoint (and everything opened beneath it). */
   async rollback(): Promise<void> {
-    const session = this.sessionFor();
-    this.#finished = true;
+    const session = this.live();
+    this.#finish();
     try {
-      if (this.depth === 0) await session.query("ROLLBACK");
-      else {
-        await session.query(`ROLLBACK TO SAVEPOINT ${this.savepoint}`);
-        await session.query(`RELEASE SAVEPOINT ${this.savepoint}`);
-      }
+      const settling = session.settled();
+      if (settling !== undefined) await settling;
+      await this.#undo(session);
     } finally {
-      if (this.depth === 0) await this.onEnd?.();
+      await this.#ended();
     }
+  }
+
+  /** Marks this transaction and everything open beneath it finished. */
+  #finish(): void {
+    this.#finished = true;
+    const child = this.#children.child;
+    if (child instanceof AsyncTransaction) child.#abandon();
+  }
+
+  /** Ended because the transaction it is nested in ended. */
+  #abandon(): void {
+    if (this.#finished) return;
+    this.#abandoned = true;
+    this.#finish();
+    this.#place.slot?.release(this);
+  }
+
+  /** Marks it (and what is open beneath it) ended by the end of the connection's transaction. @internal */
+  _abandon(): void {
+    this.#abandon();
+  }
+
+  async #undo(session: PgSession): Promise<void> {
+    await session.query(this.#depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${this.#name}; RELEASE SAVEPOINT ${this.#name}`);
+  }
+
+  async #ended(): Promise<void> {
+    this.#place.slot?.release(this);
+    if (this.#depth === 0) await this.#place.onEnd?.();
   }
 
   /** @internal */
   async _finish(ok: boolean): Promise<void> {
-    if (this.#finished) return;
+    if (this.#finished) {
+      if (ok && this.#abandoned) this.live(); // raises: its work went with the transaction it belonged to
+      return;
+    }
     if (ok) await this.commit();
     else await this.rollback();
   }

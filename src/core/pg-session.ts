@@ -6,7 +6,7 @@
 import pg from "pg";
 import type { Client } from "pg";
 import type { Config } from "../config.js";
-import { ConnectionError, TscopgError, isConnectionLevelCode, toTscopgError } from "../errors.js";
+import { ConnectionError, DatabaseError, TscopgError, isConnectionLevelCode, toTscopgError } from "../errors.js";
 import { typeParsers } from "../sql/values.js";
 
 /** What a statement produced: rows plus the command tag's facts. */
@@ -93,7 +93,14 @@ export function isRetryableConnectError(err: unknown): boolean {
 export class PgSession {
   /** Set when the socket failed or the server terminated the session; a broken session is never reused. */
   broken = false;
+  /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
+  private brokenBy: unknown;
   private inflight = 0;
+  /** Failed statements whose ReadyForQuery has not arrived yet (the next ones belong to them, in order). */
+  private readyOwed = 0;
+  /** Resolvers waiting for {@link settled}. */
+  private idleWaiters: (() => void)[] = [];
+  private savepoints = 0;
   private tempPipeline = false;
   private repairing = false;
   private closing = false;
@@ -112,11 +119,21 @@ export class PgSession {
     // An idle connection does not keep the process alive (a script that forgets close() still exits); it is
     // referenced again while a statement is in flight.
     this.setRef(false);
-    client.on("error", () => {
+    client.on("error", (err: Error) => {
       this.broken = true;
+      this.brokenBy ??= err;
+      this.forgiveReady();
     });
     client.on("end", () => {
       this.broken = true;
+      this.forgiveReady();
+    });
+    // One listener for the session's life (not one per failed statement).
+    (client as unknown as { connection: NodeJS.EventEmitter }).connection.on("readyForQuery", () => {
+      if (this.readyOwed > 0) {
+        this.readyOwed--;
+        this.end();
+      }
     });
   }
 
@@ -180,6 +197,11 @@ export class PgSession {
     }
   }
 
+  /** The connection is gone: no ReadyForQuery will come for the failed statements still waiting for one. */
+  private forgiveReady(): void {
+    for (; this.readyOwed > 0; this.readyOwed--) this.end();
+  }
+
   /** Counts a statement in flight. */
   private begin(): void {
     if (this.inflight++ === 0) this.setRef(true);
@@ -193,6 +215,25 @@ export class PgSession {
       (this.client as unknown as { pipeline: boolean }).pipeline = false;
     }
     this.setRef(false);
+    if (this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /**
+   * Resolves once no statement is in flight, so {@link txStatus} is the server's answer to the last one
+   * (`undefined`, with no Promise, when that is already so).
+   */
+  settled(): Promise<void> | undefined {
+    if (this.inflight === 0) return undefined;
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** A savepoint name not used before on this session (so nested and successive savepoints never collide). */
+  nextSavepointName(): string {
+    return `tscopg_sp_${++this.savepoints}`;
   }
 
   /** The server's transaction status after the last completed statement. */
@@ -217,26 +258,32 @@ export class PgSession {
     resolve: (r: StatementResult) => void,
     reject: (e: TscopgError) => void,
   ): void {
+    if (this.broken && this.brokenBy !== undefined) {
+      // The driver would answer "Client has encountered a connection error and is not queryable": say what
+      // happened instead (e.g. 57P01, "terminating connection due to administrator command").
+      const why = toTscopgError(this.brokenBy);
+      const code = (why as { code?: string }).code;
+      reject(new ConnectionError(`the connection was lost: ${why.message}`, { cause: this.brokenBy, code }));
+      return;
+    }
     let done = false;
     this.begin();
     this.client.query({ text, values } as pg.QueryConfig, (err: Error | null, res: RawResult) => {
       if (done) return;
       done = true;
-      this.end();
       if (err) {
         const mapped = toTscopgError(err);
         if (mapped instanceof ConnectionError) this.broken = true;
-        if (this.guardIdle && !inBatch) {
-          // A failed simple-protocol statement (no parameters: possibly several, possibly `BEGIN; …`) may have
-          // left a failed transaction open. Queue the ROLLBACK now, before the caller can react to the error
-          // with its next statement: waiting for ReadyForQuery lets that statement in first when the server's
-          // ErrorResponse and ReadyForQuery arrive in two reads. (A ROLLBACK outside a transaction is a warning.)
-          if (values === undefined || values.length === 0) this.repair();
-          else this.checkAfterError();
-        }
+        // The driver reports a server error on its ErrorResponse, before the ReadyForQuery that tells the
+        // transaction status: the statement counts as in flight until then (see settled()).
+        if (mapped instanceof DatabaseError && !this.broken) this.readyOwed++;
+        else this.end();
+        // (On the shared connection a failed statement cannot leave a transaction open: statements that begin
+        // one are refused before they are sent, and a failed implicit transaction ends with its statement.)
         reject(mapped);
         return;
       }
+      this.end();
       if (this.guardIdle && !inBatch && this.client.getTransactionStatus() !== "I") {
         this.repair();
         reject(
@@ -248,14 +295,6 @@ export class PgSession {
         return;
       }
       resolve(lastResult(res));
-    });
-  }
-
-  /** After an error on the guarded connection, the next ReadyForQuery belongs to the failed statement. */
-  private checkAfterError(): void {
-    const conn = (this.client as unknown as { connection: NodeJS.EventEmitter }).connection;
-    conn.once("readyForQuery", (msg: { status?: string }) => {
-      if (msg.status && msg.status !== "I") this.repair();
     });
   }
 

@@ -36,10 +36,11 @@ async function located<T>(p: Promise<T>, sql: string): Promise<T> {
 /** Base class of everything that runs statements. */
 export abstract class Queryable implements QueryApi<"async"> {
   /**
-   * The session a statement runs on.
+   * The session statement `sql` runs on (it may refuse the statement, e.g. transaction control where the
+   * object manages the transaction itself).
    * @internal
    */
-  protected abstract sessionFor(options?: ExecuteOptions): PgSession | Promise<PgSession>;
+  protected abstract sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession>;
 
   /**
    * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
@@ -54,7 +55,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       const q = prepareQuery(sql, params);
       text = q.text;
       values = encodeParams(q.values);
-      session = this.sessionFor(options);
+      session = this.sessionFor(options, sql);
     } catch (err) {
       return located(Promise.reject(err), sql);
     }
@@ -101,7 +102,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       list.push(encodeParams(q.values) ?? []);
     }
     if (text === undefined) return 0;
-    const session = await this.sessionFor();
+    const session = await this.sessionFor(undefined, sql);
     return session.batch(text, list, true);
   }
 }

@@ -40,7 +40,50 @@ interface Scanned {
   readonly named: CompiledNamed;
   /** The highest `$n` outside strings, comments and dollar quotes (0 when none): the server's parameter count. */
   readonly positional: number;
+  /** Which transaction-control statements the text contains ({@link TX_BEGINS} | {@link TX_ENDS}). */
+  readonly control: number;
+  /** Why the text cannot take named parameters (raised by {@link compileNamed} only, not by other scans). */
+  readonly invalidNamed?: string | undefined;
 }
+
+/** {@link transactionControl} flag: a statement begins a transaction block (`BEGIN`, `START TRANSACTION`). */
+export const TX_BEGINS = 1;
+/** {@link transactionControl} flag: a statement ends one (`COMMIT`, `END`, `ROLLBACK`, `ABORT`, `PREPARE TRANSACTION`). */
+export const TX_ENDS = 2;
+
+/**
+ * Which transaction-control statements `sql` contains, as {@link TX_BEGINS} / {@link TX_ENDS} flags (0 for none):
+ * the first words of each statement (outside strings, comments and dollar quotes), so `DO $$ BEGIN … END $$`
+ * and `COMMIT PREPARED 'x'` (which runs outside a transaction) are not counted, and `ROLLBACK TO SAVEPOINT`
+ * is not an end. Cached per text, like the placeholder scan.
+ */
+export function transactionControl(sql: string): number {
+  return scanCached(sql).control;
+}
+
+/** Classifies a statement by its first two words (upper case; `second` is "" when there is none). */
+function controlOf(first: string, second: string): number {
+  switch (first) {
+    case "BEGIN":
+      return TX_BEGINS;
+    case "START":
+      return second === "TRANSACTION" ? TX_BEGINS : 0;
+    case "END":
+    case "ABORT":
+      return TX_ENDS;
+    case "COMMIT":
+      return second === "PREPARED" ? 0 : TX_ENDS;
+    case "ROLLBACK":
+      return second === "PREPARED" || second === "TO" ? 0 : TX_ENDS;
+    case "PREPARE":
+      return second === "TRANSACTION" ? TX_ENDS : 0;
+    default:
+      return 0;
+  }
+}
+
+/** Leading words that may make a statement transaction control (the others need no second word). */
+const CONTROL_FIRST = new Set(["BEGIN", "START", "END", "ABORT", "COMMIT", "ROLLBACK", "PREPARE"]);
 
 /**
  * Turns SQL text and parameters into what the driver takes.
@@ -114,6 +157,7 @@ const STAR = 0x2a; // *
 const BACKSLASH = 0x5c; // \
 const LF = 0x0a;
 const CR = 0x0d;
+const SEMICOLON = 0x3b; // ;
 
 function isAsciiLetter(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
@@ -148,6 +192,7 @@ function isNameCont(c: number): boolean {
  */
 export function compileNamed(sql: string): CompiledNamed {
   const scanned = scanCached(sql);
+  if (scanned.invalidNamed !== undefined) throw new ParameterError(scanned.invalidNamed);
   if (scanned.positional > 0) {
     throw new ParameterError(
       "cannot mix positional $n placeholders with named :name parameters; pass an array for $n placeholders",
@@ -181,6 +226,11 @@ function scan(sql: string): Scanned {
   let out = "";
   let copied = 0; // sql[copied, i) is still to be copied to `out`
   let i = 0;
+  let invalidNamed: string | undefined;
+  // Transaction control: the first two words of each statement (a `;` starts the next one).
+  let control = 0;
+  let words = 0;
+  let first = "";
 
   while (i < n) {
     const c = sql.charCodeAt(i);
@@ -216,9 +266,7 @@ function scan(sql: string): Scanned {
         while (j < n && isNameCont(sql.charCodeAt(j))) j++;
         const after = sql.charCodeAt(j);
         if (after === DOLLAR || after >= 0x80) {
-          throw new ParameterError(
-            `invalid named parameter ${JSON.stringify(sql.slice(i, j + 1))}: names are [A-Za-z_][A-Za-z0-9_]*`,
-          );
+          invalidNamed ??= `invalid named parameter ${JSON.stringify(sql.slice(i, j + 1))}: names are [A-Za-z_][A-Za-z0-9_]*`;
         }
         const name = sql.slice(i + 1, j);
         let k = index.get(name);
@@ -242,6 +290,16 @@ function scan(sql: string): Scanned {
         if (isTagCont(d) || d === DOLLAR) i++;
         else break;
       }
+      if (words < 2) {
+        const word = sql.slice(start, i).toUpperCase();
+        if (words === 0) {
+          first = word;
+          words = CONTROL_FIRST.has(word) ? 1 : 2;
+        } else {
+          control |= controlOf(first, word);
+          words = 2;
+        }
+      }
       if (i === start + 1 && (c === 0x45 || c === 0x65) && sql.charCodeAt(i) === QUOTE) {
         i = skipQuoted(sql, i + 1, QUOTE, true); // E'…' escape string
       }
@@ -250,12 +308,17 @@ function scan(sql: string): Scanned {
       i++;
       while (i < n && (isDigit(sql.charCodeAt(i)) || isIdentStart(sql.charCodeAt(i)))) i++;
     } else {
+      if (c === SEMICOLON) {
+        if (words === 1) control |= controlOf(first, "");
+        words = 0;
+      }
       i++;
     }
   }
+  if (words === 1) control |= controlOf(first, "");
 
   const text = copied === 0 ? sql : out + sql.slice(copied);
-  return { named: Object.freeze({ text, names: Object.freeze(names) }), positional };
+  return { named: Object.freeze({ text, names: Object.freeze(names) }), positional, control, invalidNamed };
 }
 
 /**

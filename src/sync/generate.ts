@@ -4,6 +4,7 @@
  * the answer. Nothing is written twice: a method added to AsyncDatabase appears on Database.
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import { TscopgError } from "../errors.js";
 import { callSync, postAsync } from "./bridge.js";
@@ -75,7 +76,21 @@ function syncIterator(handle: number): IterableIterator<unknown> & Disposable {
 }
 
 function isThenable(v: unknown): boolean {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
+const ASYNC_CALLBACK = "a callback given to the synchronous Database must not be async (use AsyncDatabase): it was refused, and what it started was rolled back";
+
+/**
+ * The callbacks given to sync callback forms, per async context. A callback that returned a Promise is refused,
+ * and so is every later call from its continuations (they run after the refusal, outside any transaction: a
+ * write there would commit on its own).
+ */
+const callbackScope = new AsyncLocalStorage<{ refused: boolean }>();
+
+/** Throws when called from the continuation of a refused async callback. */
+function assertNotRefused(): void {
+  if (callbackScope.getStore()?.refused === true) throw new TscopgError(ASYNC_CALLBACK);
 }
 
 /** Runs a sync callback over a scoped resource: success finishes it with commit, a throw with rollback. */
@@ -86,9 +101,16 @@ function runScopedSync(resource: SyncHandle, fn: (r: unknown) => unknown): unkno
   try {
     let result: unknown;
     try {
-      result = fn(resource);
+      // An async function is refused before it runs: nothing of it may happen outside the transaction.
+      const kind = (fn as { constructor?: { name?: string } }).constructor?.name;
+      if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") throw new TscopgError(ASYNC_CALLBACK);
+      const scope = { refused: false };
+      result = callbackScope.run(scope, () => fn(resource));
       if (isThenable(result)) {
-        throw new TscopgError("a callback given to the synchronous Database must not be async; use AsyncDatabase");
+        scope.refused = true;
+        // Its rejection (e.g. a statement refused below) is this refusal's consequence, not an unhandled error.
+        Promise.resolve(result).catch(() => undefined);
+        throw new TscopgError(ASYNC_CALLBACK);
       }
     } catch (err) {
       try {
@@ -146,6 +168,7 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
       configurable: true,
       writable: true,
       value: function (this: SyncHandle, ...args: unknown[]) {
+        assertNotRefused();
         const fn = typeof args[args.length - 1] === "function" ? (args.pop() as (r: unknown) => unknown) : undefined;
         const scope = scopeStack.length > 0 ? scopeStack[scopeStack.length - 1]! : 0;
         const result = call({ op: "call", handle: this[HANDLE], method: m, args: args.map(encodeArg), scope });
