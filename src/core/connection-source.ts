@@ -147,7 +147,6 @@ export class ConnectionSource {
           ),
         );
       }, this.acquireTimeout);
-      timer.unref?.();
       const waiter: Waiter = {
         grant: (session) => {
           clearTimeout(timer);
