@@ -237,7 +237,7 @@ export function toTscopgError(err: unknown): TscopgError {
  */
 export function locateError(err: unknown, sql: string, here: Function): unknown {
   if (!(err instanceof TscopgError)) return err;
-  if (err.query === undefined) err.query = redactSecrets(sql);
+  if (err.query === undefined && typeof sql === "string") err.query = redactSecrets(sql);
   Error.captureStackTrace(err, here);
   return err;
 }
