@@ -6,7 +6,7 @@
  */
 import { locateError } from "../errors.js";
 import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholders.js";
-import { encodeParams } from "../sql/values.js";
+import { encodeParams } from "../sql/encode.js";
 import type { ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
 import { PgSession } from "./pg-session.js";
 
