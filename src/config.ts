@@ -32,7 +32,6 @@ import {
 import { readEnv } from "./config/env.js";
 import { sslOptions } from "./config/tls.js";
 import { displayHost, formatDsn, formatUrl, parseUrl } from "./config/url.js";
-import { registerSecret } from "./errors.js";
 
 /**
  * libpq's `sslmode` values.
@@ -133,8 +132,8 @@ export class Config {
   readonly #password: string;
 
   /**
-   * Builds a Config; missing fields take their defaults (see {@link ConfigInit}). The password is registered with
-   * {@link registerSecret} so no error message will ever show it.
+   * Builds a Config; missing fields take their defaults (see {@link ConfigInit}). The password stays in this Config
+   * (nothing is kept process-wide): error messages that could show it are scrubbed with it where they are built.
    * @throws ConfigurationError when a field is invalid (port out of range, bad sslmode, bad option key, …).
    */
   constructor(init: ConfigInit = {}) {
@@ -193,8 +192,6 @@ export class Config {
     this.applicationName = applicationName === null || applicationName === "" ? null : str(applicationName, "applicationName", "");
     this.connectTimeout = connectTimeout === null ? null : toNonNegativeInt(connectTimeout, "connectTimeout");
     this.#password = password;
-    registerSecret(password);
-    registerSecret(this.options.sslpassword);
   }
 
   /** The password (`""` when none). A getter over a private field, so it is not an own enumerable property. */

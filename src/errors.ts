@@ -2,8 +2,9 @@
  * Every error tscopg throws, and the one place that turns a driver or server error into one of them.
  *
  * All classes extend {@link TscopgError}. Server errors become {@link DatabaseError} (or a subclass chosen by
- * SQLSTATE) and keep the server's fields. Messages never contain a password: {@link redactSecrets} scrubs
- * every message built from a driver error.
+ * SQLSTATE) and keep the server's message and fields exactly as sent. Messages never contain a password: the few
+ * messages that could (a connection URL that failed to parse, an error while connecting) are scrubbed with the
+ * passwords of the configuration at hand ({@link redactSecrets}); nothing is kept process-wide.
  * @module
  */
 
@@ -30,8 +31,9 @@ export interface DatabaseErrorFields {
 /** Base class of every error tscopg raises. */
 export class TscopgError extends Error {
   /**
-   * The text of the statement that failed, as the caller wrote it (set on errors raised by the query methods;
-   * parameter values are never included, and registered passwords are scrubbed).
+   * The text of the statement that failed, exactly as the caller wrote it (set on errors raised by the query
+   * methods). Parameter values are never included, so it holds a password only if the SQL text itself does:
+   * pass secrets as parameters.
    */
   declare query?: string;
 
@@ -165,20 +167,18 @@ const FIELD_NAMES = [
   "routine",
 ] as const satisfies readonly (keyof DatabaseErrorFields)[];
 
-/** Secrets registered by live configurations; scrubbed from every message we build. */
-const secrets = new Set<string>();
-
-/** Registers a secret (a password) that must never appear in an error message. Secrets shorter than 4 characters are not scrubbed (they would mangle every message). */
-export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 4) secrets.add(secret);
-}
-
-/** Replaces every registered secret (and its percent-encoded form) in `text` with `***`. */
-export function redactSecrets(text: string): string {
+/**
+ * Replaces each of `secrets` (and its percent-encoded form) in `text` with `***`. Use it only on text where a
+ * password can appear (a connection string, an error raised while connecting), with the passwords of the
+ * configuration involved; never on what the server sent about a statement. Secrets shorter than 4 characters are
+ * left alone (they would mangle the rest of the message).
+ */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
   let out = text;
   for (const s of secrets) {
+    if (s === undefined || s.length < 4) continue;
     for (const form of new Set([s, encodeURIComponent(s)])) {
-      if (form.length > 0 && out.includes(form)) out = out.split(form).join("***");
+      if (out.includes(form)) out = out.split(form).join("***");
     }
   }
   return out;
@@ -213,12 +213,13 @@ interface DriverError {
  * Converts anything thrown by the driver into a tscopg error.
  *
  * Server errors (with a 5-character SQLSTATE) become {@link DatabaseError} or its subclass; socket errors
- * and connection-level SQLSTATEs become {@link ConnectionError}; tscopg errors pass through untouched.
+ * and connection-level SQLSTATEs become {@link ConnectionError}; tscopg errors pass through untouched. The
+ * message and every field are kept exactly as the driver or server gave them.
  */
 export function toTscopgError(err: unknown): TscopgError {
   if (err instanceof TscopgError) return err;
   const e = (err ?? {}) as DriverError;
-  const message = redactSecrets(String(e.message ?? err));
+  const message = String(e.message ?? err);
   const code = typeof e.code === "string" ? e.code : undefined;
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
     const fields: DatabaseErrorFields = {};
@@ -226,7 +227,7 @@ export function toTscopgError(err: unknown): TscopgError {
       const v = e[f];
       if (v === undefined || v === null) continue;
       if (f === "position" || f === "internalPosition") (fields as Record<string, unknown>)[f] = Number(v);
-      else (fields as Record<string, unknown>)[f] = redactSecrets(String(v));
+      else (fields as Record<string, unknown>)[f] = String(v);
     }
     // A class-08 error the server reports with severity ERROR (e.g. 08P01 for a malformed Bind message) failed
     // one statement; the session goes on. FATAL/PANIC (or a localized severity) means the session is gone.
@@ -252,7 +253,7 @@ export function toTscopgError(err: unknown): TscopgError {
  */
 export function locateError(err: unknown, sql: string, here: Function): unknown {
   if (!(err instanceof TscopgError)) return err;
-  if (err.query === undefined) err.query = redactSecrets(sql);
+  if (err.query === undefined && typeof sql === "string") err.query = sql;
   Error.captureStackTrace(err, here);
   return err;
 }

@@ -1,11 +1,11 @@
 /**
  * The rules every way of building a `Config` shares: the defaults, the tables of libpq connection keywords, the
- * field checks (each failure is a {@link ConfigurationError} with registered secrets scrubbed),
+ * field checks (each failure is a {@link ConfigurationError}; no message repeats a password),
  * {@link normalizeOptions} for the `options` record, and the `-c key=value` words of the start-up `options` string.
  * @module
  */
 import type { HostPort, SslMode } from "../config.js";
-import { ConfigurationError, redactSecrets } from "../errors.js";
+import { ConfigurationError } from "../errors.js";
 
 /** Every libpq `sslmode`, in libpq's order (also the order shown in error messages). */
 export const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
@@ -64,9 +64,12 @@ export const CONNECTION_KEYWORDS = new Set([
   "replication",
 ]);
 
-/** Throws a {@link ConfigurationError} whose message has every registered secret scrubbed. */
+/**
+ * Throws a {@link ConfigurationError}. Messages name the setting, never a password: a URL in a message is the one
+ * `sanitizeUrl` in `config/url` gives.
+ */
 export function fail(message: string): never {
-  throw new ConfigurationError(redactSecrets(message));
+  throw new ConfigurationError(message);
 }
 
 export function isSslMode(value: unknown): value is SslMode {

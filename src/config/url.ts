@@ -5,7 +5,6 @@
  * @module
  */
 import type { Config, ConfigInit, SslMode } from "../config.js";
-import { redactSecrets } from "../errors.js";
 import { combineHosts, CONNECTION_KEYWORDS, fail, isSslMode, settingWords, SSL_MODES, toNonNegativeInt } from "./checks.js";
 
 /** Quotes a conninfo value the way libpq reads it back. */
@@ -19,9 +18,29 @@ export function displayHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/** A port as written in a URL: 1 to 5 digits, 1..65535. */
+function isPortText(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
 /**
- * The URL for an error message: the userinfo (everything up to the last `@`), non-numeric ports (a password
- * written without `@`?) and `password=` parameters replaced by `***`, known secrets scrubbed.
+ * One `host:port` of an authority without `@`, for a message: a "port" that is not a valid port may be a password
+ * written without the host (`postgresql://user:secret/db`), so it is shown as `***`; an entry that does not read
+ * as `host[:port]` is not shown at all.
+ */
+function maskHostPort(entry: string): string {
+  const m = /^(\[[^\]]*\]|[^:[\]]*)(?::(.*))?$/s.exec(entry);
+  if (!m) return "***";
+  const [, host, port] = m;
+  if (port === undefined) return host!;
+  return `${host}:${isPortText(port) ? port : "***"}`;
+}
+
+/**
+ * The URL for an error message, built from its structure alone: the userinfo (everything up to the last `@`), a
+ * "port" that could be a password (see {@link maskHostPort}) and everything from a `password=` or `sslpassword=`
+ * parameter on (an unencoded `&` or `#` may be part of it) are replaced by `***`; a text that does not start like
+ * a URL is not shown.
  */
 function sanitizeUrl(url: string): string {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(.*)$/s.exec(url);
@@ -31,16 +50,11 @@ function sanitizeUrl(url: string): string {
   if (lastAt >= 0) {
     rest = `***@${rest.slice(lastAt + 1)}`;
   } else {
-    const end = rest.search(/[/?]/);
+    const end = rest.search(/[/?#]/);
     const authority = end < 0 ? rest : rest.slice(0, end);
-    const masked = authority
-      .split(",")
-      .map((entry) => entry.replace(/^(\[[^\]]*\]|[^:[]*):(?!\d*$).*$/s, "$1:***"))
-      .join(",");
-    rest = masked + (end < 0 ? "" : rest.slice(end));
+    rest = authority.split(",").map(maskHostPort).join(",") + (end < 0 ? "" : rest.slice(end));
   }
-  rest = rest.replace(/([?&]password=)[^&#]*/gi, "$1***");
-  return redactSecrets(m[1] + rest);
+  return m[1] + rest.replace(/([?&](?:ssl)?password=).*$/is, "$1***");
 }
 
 /**
@@ -114,11 +128,16 @@ export function parseUrl(url: string): ConfigInit {
   }
 
   const params = new Map<string, string>();
+  let afterPassword = false; // an unencoded "&" in a password makes its tail look like a parameter
   for (const segment of queryPart.split("&")) {
     if (segment === "") continue;
     const eq = segment.indexOf("=");
-    if (eq < 0) fail(`URL parameter ${JSON.stringify(decode(segment, "parameters"))} has no value: ${safe}`);
+    if (eq < 0) {
+      const name = afterPassword ? "" : ` ${JSON.stringify(decode(segment, "parameters"))}`;
+      fail(`URL parameter${name} has no value: ${safe}`);
+    }
     const key = decode(segment.slice(0, eq), "parameters");
+    if (key === "password" || key === "sslpassword") afterPassword = true;
     params.set(key, decode(segment.slice(eq + 1), `parameter ${JSON.stringify(key)}`));
   }
   const take = (key: string): string | undefined => {

@@ -6,7 +6,7 @@
 import pg from "pg";
 import type { Client } from "pg";
 import type { Config } from "../config.js";
-import { ConnectionError, DatabaseError, TscopgError, isConnectionLevelCode, toTscopgError } from "../errors.js";
+import { ConnectionError, DatabaseError, TscopgError, isConnectionLevelCode, redactSecrets, toTscopgError } from "../errors.js";
 import { typeParsers } from "../sql/values.js";
 
 /** What a statement produced: rows plus the command tag's facts. */
@@ -154,7 +154,7 @@ export class PgSession {
           const mapped = toTscopgError(err);
           const code = (mapped as { code?: string }).code;
           const where = `${config.user}@${params.host}:${params.port}/${config.database}`;
-          lastErr = new ConnectionError(`could not connect to ${where}: ${mapped.message}`, { cause: err, code });
+          lastErr = new ConnectionError(redactSecrets(`could not connect to ${where}: ${mapped.message}`, [config.password, config.options.sslpassword]), { cause: err, code });
           if (!isRetryableConnectError(lastErr)) throw lastErr;
         }
       }

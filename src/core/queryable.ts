@@ -5,8 +5,8 @@
  * @module
  */
 import { locateError } from "../errors.js";
-import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
-import { encodeParams } from "../sql/values.js";
+import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { encodeParams } from "../sql/encode.js";
 import type { ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
 import { PgSession } from "./pg-session.js";
 
@@ -94,6 +94,7 @@ export abstract class Queryable implements QueryApi<"async"> {
   }
 
   private async runMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<number> {
+    checkSqlText(sql); // also when there is nothing to run
     let text: string | undefined;
     const list: unknown[][] = [];
     for (const params of paramsSeq) {

@@ -44,6 +44,32 @@ interface Scanned {
   readonly control: number;
   /** Why the text cannot take named parameters (raised by {@link compileNamed} only, not by other scans). */
   readonly invalidNamed?: string | undefined;
+  /** The text contains a NUL character, which no protocol message can carry. */
+  readonly hasNul: boolean;
+}
+
+/** The most parameters one statement can have: the protocol writes the count in 16 bits. */
+export const MAX_PARAMETERS = 65_535;
+
+/**
+ * Throws {@link ParameterError} unless `sql` is a string: a number, `null` or a `{ text }` object would otherwise
+ * reach the driver (or a connection) before failing.
+ * @internal
+ */
+export function checkSqlText(sql: unknown): asserts sql is string {
+  if (typeof sql !== "string") {
+    throw new ParameterError(`SQL text must be a string, got ${sql === null ? "null" : Array.isArray(sql) ? "an array" : typeof sql}`);
+  }
+}
+
+function nulError(): ParameterError {
+  return new ParameterError("the SQL text contains a NUL character (\\0), which PostgreSQL cannot receive");
+}
+
+function tooManyError(count: number): ParameterError {
+  return new ParameterError(
+    `${count} parameters given, but a statement can have at most ${MAX_PARAMETERS} (the protocol counts them in 16 bits)`,
+  );
 }
 
 /** {@link transactionControl} flag: a statement begins a transaction block (`BEGIN`, `START TRANSACTION`). */
@@ -96,16 +122,28 @@ const CONTROL_FIRST = new Set(["BEGIN", "START", "END", "ABORT", "COMMIT", "ROLL
  *   twice maps to the same `$k`); values follow the order of first appearance. Extra keys are ignored; a key
  *   present with the value `undefined` is passed on (the driver sends NULL).
  *
+ * Mistakes the server would report as a broken protocol message are refused here too: SQL text that is not a
+ * string or contains a NUL character, and more than 65,535 parameters.
+ *
  * @param sql - the statement text.
  * @param params - the parameters, if any.
- * @throws {@link ParameterError} when a named placeholder has no own property in `params`, when `params` is an
- * object other than a plain object or array (Map, Date, class instance, …), or when named parameters are
- * given for SQL that uses `$n` placeholders, or when an array's length differs from the statement's `$n` count.
+ * @throws {@link ParameterError} when `sql` is not a string or contains a NUL character, when a named placeholder
+ * has no own property in `params`, when `params` is an object other than a plain object or array (Map, Date, class
+ * instance, …), when named parameters are given for SQL that uses `$n` placeholders, when an array's length
+ * differs from the statement's `$n` count, or when there are more than 65,535 values.
  */
 export function prepareQuery(sql: string, params?: QueryParams | null): PreparedQuery {
-  if (params === undefined || params === null) return { text: sql, values: undefined };
+  checkSqlText(sql);
+  if (params === undefined || params === null) {
+    // Not scanned (nor cached): one search, as fast as the string's own memory scan.
+    if (sql.includes("\0")) throw nulError();
+    return { text: sql, values: undefined };
+  }
   if (Array.isArray(params)) {
-    const expected = scanCached(sql).positional;
+    const scanned = scanCached(sql);
+    if (scanned.hasNul) throw nulError();
+    if (params.length > MAX_PARAMETERS) throw tooManyError(params.length);
+    const expected = scanned.positional;
     if (params.length !== expected) {
       throw new ParameterError(
         `the statement uses ${expected} positional parameter${expected === 1 ? "" : "s"} ($1…$n), ` +
@@ -124,7 +162,10 @@ export function prepareQuery(sql: string, params?: QueryParams | null): Prepared
       `named query parameters must be a plain object (or an array for $n placeholders), got ${tag}`,
     );
   }
-  const compiled = compileNamed(sql);
+  const scanned = scanCached(sql);
+  if (scanned.hasNul) throw nulError();
+  const compiled = namedOf(scanned);
+  if (compiled.names.length > MAX_PARAMETERS) throw tooManyError(compiled.names.length);
   const record = params as Readonly<Record<string, unknown>>;
   const values: unknown[] = [];
   let missing: string[] | undefined;
@@ -191,7 +232,11 @@ function isNameCont(c: number): boolean {
  * placeholder (styles cannot be mixed), or when a placeholder name runs into a non-ASCII or `$` character.
  */
 export function compileNamed(sql: string): CompiledNamed {
-  const scanned = scanCached(sql);
+  return namedOf(scanCached(sql));
+}
+
+/** The named placeholders of a scanned statement; refuses one that also uses `$n` or a malformed name. */
+function namedOf(scanned: Scanned): CompiledNamed {
   if (scanned.invalidNamed !== undefined) throw new ParameterError(scanned.invalidNamed);
   if (scanned.positional > 0) {
     throw new ParameterError(
@@ -203,7 +248,7 @@ export function compileNamed(sql: string): CompiledNamed {
 
 /** {@link scan} through the bounded cache. */
 function scanCached(sql: string): Scanned {
-  if (typeof sql !== "string") throw new ParameterError(`SQL text must be a string, got ${typeof sql}`);
+  checkSqlText(sql);
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
   const compiled = scan(sql);
@@ -318,7 +363,13 @@ function scan(sql: string): Scanned {
   if (words === 1) control |= controlOf(first, "");
 
   const text = copied === 0 ? sql : out + sql.slice(copied);
-  return { named: Object.freeze({ text, names: Object.freeze(names) }), positional, control, invalidNamed };
+  return {
+    named: Object.freeze({ text, names: Object.freeze(names) }),
+    positional,
+    control,
+    invalidNamed,
+    hasNul: sql.includes("\0"),
+  };
 }
 
 /**

@@ -28,16 +28,17 @@
  * Timestamps keep millisecond precision (a `Date` has no microseconds). Arrays of user-defined types (enums,
  * composites, domains) are not parsed: they arrive as the server's array text (`"{a,b}"`).
  *
- * Parameters: `null`/`undefined` → NULL; `bigint` → exact text; `-0` → `"-0"`; `Date` → ISO-8601 in UTC (so a
- * `timestamp` column stores UTC wall-clock time and reads back equal); `Buffer`/`Uint8Array` → bytea; arrays →
- * PostgreSQL arrays; other objects → JSON. To send a JS array to a `json` column, pass `JSON.stringify(arr)`.
+ * Parameters (encoded in `sql/encode`): `null`/`undefined` → NULL; `bigint` → exact text; `-0` → `"-0"`; `Date` →
+ * ISO-8601 in UTC (so a `timestamp` column stores UTC wall-clock time and reads back equal); `Buffer`/`Uint8Array`
+ * → bytea; arrays → PostgreSQL arrays; an object with `toPostgres()` → what it returns; other objects → JSON.
+ * Functions, symbols, `Map`, `Set`, `WeakMap`, `WeakSet`, `Promise`, … are refused with a `ParameterError`. To send
+ * a JS array to a `json` column, pass `JSON.stringify(arr)`.
  * Strings are sent as text and converted by the server, so every string read back above (`numeric`,
  * `interval`, `"infinity"`, geometric text, …) can be sent again as a parameter. An untyped parameter is
  * `text`: write `$1::int`.
  * @module
  */
 import pg from "pg";
-import { ParameterError } from "../errors.js";
 
 type TextParser = (value: string) => unknown;
 
@@ -162,61 +163,3 @@ export const typeParsers = {
     return builtin(oid, format);
   },
 };
-
-/** Formats a Date as ISO-8601 in UTC, including years before 1 AD and after 9999 (which `toISOString` mangles). */
-export function encodeDate(d: Date): string {
-  const t = d.getTime();
-  if (Number.isNaN(t)) throw new ParameterError("cannot send an invalid Date as a query parameter");
-  const year = d.getUTCFullYear();
-  if (year >= 1 && year <= 9999) return d.toISOString();
-  const bc = year < 1;
-  const y = String(bc ? 1 - year : year).padStart(4, "0");
-  const p2 = (n: number) => String(n).padStart(2, "0");
-  const ms = String(d.getUTCMilliseconds()).padStart(3, "0");
-  return (
-    `${y}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ` +
-    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${ms}+00${bc ? " BC" : ""}`
-  );
-}
-
-/** `bigint` → exact decimal text; `-0` → `"-0"` (the driver's `String(-0)` would drop the sign). */
-function encodeScalar(v: bigint | number): string {
-  return Object.is(v, -0) ? "-0" : v.toString();
-}
-
-function encodeArray(arr: readonly unknown[]): unknown[] {
-  let out: unknown[] | undefined;
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i];
-    let enc: unknown = v;
-    if (typeof v === "bigint" || Object.is(v, -0)) enc = encodeScalar(v as bigint | number);
-    else if (v instanceof Date) enc = encodeDate(v);
-    else if (Array.isArray(v)) enc = encodeArray(v);
-    if (enc !== v) {
-      out ??= arr.slice();
-      out[i] = enc;
-    }
-  }
-  return out ?? (arr as unknown[]);
-}
-
-/**
- * Prepares bind parameters for the driver. Returns the same array when nothing needs converting (the common
- * case), so the hot path allocates nothing.
- */
-export function encodeParams(values: readonly unknown[] | undefined): unknown[] | undefined {
-  if (values === undefined) return undefined;
-  let out: unknown[] | undefined;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== "object" || v === null) {
-      if (typeof v === "bigint" || Object.is(v, -0)) (out ??= values.slice())[i] = encodeScalar(v as bigint | number);
-      continue;
-    }
-    let enc: unknown = v;
-    if (v instanceof Date) enc = encodeDate(v);
-    else if (Array.isArray(v)) enc = encodeArray(v);
-    if (enc !== v) (out ??= values.slice())[i] = enc;
-  }
-  return out ?? (values as unknown[]);
-}

@@ -5,7 +5,7 @@
  */
 import { deserialize } from "node:v8";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { ConnectionError, deserializeError } from "../errors.js";
+import { ConnectionError, ParameterError, deserializeError } from "../errors.js";
 import type { Request, Response } from "./protocol.js";
 
 /** How long the worker may show no sign of life before a blocked call gives up. */
@@ -58,12 +58,21 @@ function start(): Bridge {
   return { worker, port: port1, state };
 }
 
-/** Sends a request and blocks until the answer arrives; returns the value or throws the same error class. */
+/**
+ * Sends a request and blocks until the answer arrives; returns the value or throws the same error class.
+ * @throws {@link ParameterError} when an argument cannot be copied to the worker (a function or a promise inside an
+ * options object, …), before anything is sent.
+ */
 export function callSync(req: Request): unknown {
   const b = (bridge ??= start());
   const { state, port } = b;
   Atomics.store(state, 0, 0);
-  port.postMessage(req);
+  try {
+    port.postMessage(req);
+  } catch (err) {
+    if ((err as { name?: unknown } | null)?.name !== "DataCloneError") throw err;
+    throw new ParameterError(`an argument cannot be passed to the synchronous Database: ${(err as Error).message}`, { cause: err });
+  }
   Atomics.store(state, 2, 1);
   // Most answers come within tens of microseconds: spin briefly before sleeping, which saves the futex
   // wake-up on the common path (measured: about +20% round trips per second on 2 cores).

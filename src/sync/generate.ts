@@ -9,6 +9,7 @@ import { inspect } from "node:util";
 import { TscopgError } from "../errors.js";
 import { callSync, postAsync } from "./bridge.js";
 import { asyncKinds, type KindName } from "./kinds.js";
+import { paramsForWorker } from "./params.js";
 import { decodeConfig, encodeConfig, isHandleRef, type Request } from "./protocol.js";
 
 const HANDLE = Symbol("tscopg.handle");
@@ -171,7 +172,9 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
         assertNotRefused();
         const fn = typeof args[args.length - 1] === "function" ? (args.pop() as (r: unknown) => unknown) : undefined;
         const scope = scopeStack.length > 0 ? scopeStack[scopeStack.length - 1]! : 0;
-        const result = call({ op: "call", handle: this[HANDLE], method: m, args: args.map(encodeArg), scope });
+        // A statement method's argument after the SQL text holds its parameters: encoded here like the async API does.
+        const sent = args.map((a, i) => (i === 1 && typeof args[0] === "string" ? paramsForWorker(m, a) : encodeArg(a)));
+        const result = call({ op: "call", handle: this[HANDLE], method: m, args: sent, scope });
         if (fn === undefined) return result;
         if (!(result instanceof SyncHandle)) throw new TscopgError(`${name}.${m} has no callback form`);
         return runScopedSync(result, fn);

@@ -1,0 +1,55 @@
+/**
+ * Statement parameters on their way from the synchronous facade to its worker. Each parameter value is encoded
+ * on the main thread with the async API's own encoder ({@link encodeForWorker}), so what arrives is what the async
+ * API would send: structured cloning would otherwise strip a `toPostgres()` object of its method (and send its
+ * fields as JSON) and cannot copy functions, symbols or promises at all.
+ * @module
+ */
+import { encodeForWorker, needsNothing } from "../sql/encode.js";
+
+/** Methods whose parameters argument is a sequence of parameter sets (`executeMany(sql, paramsSeq)`). */
+const SEQUENCE_METHODS = new Set(["executeMany"]);
+
+/** Only values that may need encoding are handed to the encoder: strings and numbers go as they are. */
+function encodeOne(v: unknown): unknown {
+  return needsNothing(v) ? v : encodeForWorker(v);
+}
+
+/** Maps `f` over an array, copying it only when an element changes. */
+function mapChanged(arr: readonly unknown[], f: (v: unknown) => unknown): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    const enc = f(v);
+    if (enc !== v) (out ??= arr.slice())[i] = enc;
+  }
+  return out ?? (arr as unknown[]);
+}
+
+/**
+ * One parameter set: an array's elements or a plain object's values are encoded; anything else goes unchanged,
+ * for the worker to refuse as the async API does.
+ */
+function encodeSet(params: unknown): unknown {
+  if (Array.isArray(params)) return mapChanged(params, encodeOne);
+  if (typeof params !== "object" || params === null) return params;
+  const proto: unknown = Object.getPrototypeOf(params);
+  if (proto !== Object.prototype && proto !== null) return params;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, v] of Object.entries(params)) {
+    const enc = encodeOne(v);
+    if (enc !== v) (out ??= { ...params })[key] = enc;
+  }
+  return out ?? params;
+}
+
+/**
+ * The parameters argument of statement method `method` (the argument after the SQL text), ready to be posted to
+ * the worker. `executeMany`'s sequence is read into an array (a generator cannot be copied).
+ */
+export function paramsForWorker(method: string, params: unknown): unknown {
+  if (!SEQUENCE_METHODS.has(method)) return encodeSet(params);
+  if (typeof params !== "object" || params === null || !(Symbol.iterator in params)) return params;
+  const list = Array.isArray(params) ? params : Array.from(params as Iterable<unknown>);
+  return mapChanged(list, encodeSet);
+}
