@@ -103,6 +103,10 @@ describe("values with no PostgreSQL encoding", () => {
   test("the wrong kind of parameters container is refused the same way on both sides", async () => {
     await sameParameterError((q) => q.fetchVal("SELECT $1::int", new Set([1]) as never), /plain object/);
     await sameParameterError((q) => q.fetchVal("SELECT $1::int", new Map([["a", 1]]) as never), /plain object/);
+    class Params {
+      a = 1;
+    }
+    await sameParameterError((q) => q.fetchVal("SELECT :a::int", new Params() as never), /plain object .*got \[object Object\]/);
   });
 
   test("a value the worker cannot receive is a ParameterError, not a DOMException", () => {

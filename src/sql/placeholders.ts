@@ -48,6 +48,25 @@ interface Scanned {
   readonly hasNul: boolean;
 }
 
+/**
+ * Throws {@link ParameterError} unless `params` (not null, not an array) is a plain object: the only container
+ * for named parameters. Shared with the synchronous facade, which must refuse a class instance before
+ * structured cloning turns it into a plain object.
+ * @internal
+ */
+export function checkParamsContainer(params: unknown): void {
+  if (typeof params !== "object" || params === null) {
+    throw new ParameterError(`query parameters must be an array or a plain object, got ${params === null ? "null" : typeof params}`);
+  }
+  const proto: unknown = Object.getPrototypeOf(params);
+  if (proto !== Object.prototype && proto !== null) {
+    const tag = Object.prototype.toString.call(params);
+    throw new ParameterError(
+      `named query parameters must be a plain object (or an array for $n placeholders), got ${tag}`,
+    );
+  }
+}
+
 /** The most parameters one statement can have: the protocol writes the count in 16 bits. */
 export const MAX_PARAMETERS = 65_535;
 
@@ -152,16 +171,7 @@ export function prepareQuery(sql: string, params?: QueryParams | null): Prepared
     }
     return { text: sql, values: params as unknown[] };
   }
-  if (typeof params !== "object") {
-    throw new ParameterError(`query parameters must be an array or a plain object, got ${typeof params}`);
-  }
-  const proto: unknown = Object.getPrototypeOf(params);
-  if (proto !== Object.prototype && proto !== null) {
-    const tag = Object.prototype.toString.call(params);
-    throw new ParameterError(
-      `named query parameters must be a plain object (or an array for $n placeholders), got ${tag}`,
-    );
-  }
+  checkParamsContainer(params);
   const scanned = scanCached(sql);
   if (scanned.hasNul) throw nulError();
   const compiled = namedOf(scanned);

@@ -6,6 +6,7 @@
  * @module
  */
 import { encodeForWorker, needsNothing } from "../sql/encode.js";
+import { checkParamsContainer } from "../sql/placeholders.js";
 
 /** Methods whose parameters argument is a sequence of parameter sets (`executeMany(sql, paramsSeq)`). */
 const SEQUENCE_METHODS = new Set(["executeMany"]);
@@ -27,14 +28,14 @@ function mapChanged(arr: readonly unknown[], f: (v: unknown) => unknown): unknow
 }
 
 /**
- * One parameter set: an array's elements or a plain object's values are encoded; anything else goes unchanged,
- * for the worker to refuse as the async API does.
+ * One parameter set: an array's elements or a plain object's values are encoded; `null`/`undefined` and
+ * primitives go unchanged, for the worker to answer as the async API does; another object (a class instance,
+ * a Map) is refused here, as the async API refuses it, since structured cloning would make it a plain object.
  */
 function encodeSet(params: unknown): unknown {
   if (Array.isArray(params)) return mapChanged(params, encodeOne);
   if (typeof params !== "object" || params === null) return params;
-  const proto: unknown = Object.getPrototypeOf(params);
-  if (proto !== Object.prototype && proto !== null) return params;
+  checkParamsContainer(params);
   let out: Record<string, unknown> | undefined;
   for (const [key, v] of Object.entries(params)) {
     const enc = encodeOne(v);
