@@ -63,6 +63,7 @@ export class ConnectionSource {
     this.maxConnections = checkCount(options.maxConnections, 10, "maxConnections", 1);
     this.acquireTimeout = checkCount(options.acquireTimeout, 30_000, "acquireTimeout", 0);
   }
+
   private assertOpen(): void {
     if (this.closed) throw new TscopgError("the database handle is closed");
   }
