@@ -3,11 +3,11 @@
  * transaction-status guard, pipelined batches, health).
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 import type { Client } from "pg";
 import type { Config } from "../config.js";
-import { ConnectionError, TscopgError, isConnectionLevelCode, toTscopgError } from "../errors.js";
-import { typeParsers } from "../sql/values.js";
+import { ConnectionError, TscopgError, toTscopgError } from "../errors.js";
+import { connectClient, streamOf, type OpenOptions, type Refable } from "./connect.js";
 
 /** What a statement produced: rows plus the command tag's facts. */
 export interface StatementResult {
@@ -19,15 +19,7 @@ export interface StatementResult {
   fields: { name: string; dataTypeID: number }[];
 }
 
-/** Options for opening a session. */
-export interface OpenOptions {
-  /** Use node-postgres pipeline mode (independent statements; no COPY, no cursors). */
-  pipeline: boolean;
-  /** Connection attempts for connection-level failures (not for authentication errors). Default 3. */
-  attempts?: number | undefined;
-  /** First back-off delay in ms, doubled after each failed attempt. Default 100. */
-  backoffMs?: number | undefined;
-}
+export type { OpenOptions } from "./connect.js";
 
 /** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
 export type TxStatus = "I" | "T" | "E";
@@ -42,49 +34,6 @@ function lastResult(r: RawResult): StatementResult {
   if (!Array.isArray(r)) return r as unknown as StatementResult;
   for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return r[i] as unknown as StatementResult;
   return r[r.length - 1] as unknown as StatementResult;
-}
-
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-
-/** What can hold the event loop open: a socket. */
-interface Refable {
-  ref?(): unknown;
-  unref?(): unknown;
-}
-
-/** The driver's socket (after a TLS upgrade, the TLS socket wrapping the raw one). */
-function streamOf(client: Client): Refable {
-  return (client as unknown as { connection: { stream: Refable } }).connection.stream;
-}
-
-/**
- * How often (ms) the server checks, during a long statement, whether the client is still there. A process that
- * dies in the middle of a statement (Ctrl-C during a blocking sync call, a crash, `kill`) closes its sockets,
- * and the server then cancels the statement within this time instead of running it to the end.
- */
-const DISCONNECT_CHECK_MS = 1000;
-/** Configurations whose server refused `client_connection_check_interval` (PostgreSQL < 14). */
-const noDisconnectCheck = new WeakSet<Config>();
-
-/**
- * Adds `-c client_connection_check_interval=…` to the start-up options (PostgreSQL ≥ 14), unless the
- * configuration sets it itself or its server refused it before.
- */
-function withDisconnectCheck(config: Config, params: pg.ClientConfig): pg.ClientConfig {
-  if (noDisconnectCheck.has(config) || config.options.client_connection_check_interval !== undefined) return params;
-  const words = [params.options, `-c client_connection_check_interval=${DISCONNECT_CHECK_MS}`].filter(Boolean);
-  return { ...params, options: words.join(" ") };
-}
-
-/** True when an error says the connection (not the statement) failed, so a new connection may succeed. */
-export function isRetryableConnectError(err: unknown): boolean {
-  if (err instanceof ConnectionError) {
-    // A connect timeout already waited its full time: retrying would multiply the wait.
-    if (/timeout/i.test(err.message)) return false;
-    if (err.code === undefined) return true;
-    return isConnectionLevelCode(err.code);
-  }
-  return false;
 }
 
 /**
@@ -121,54 +70,13 @@ export class PgSession {
   }
 
   /**
-   * Opens a connection, trying each configured host in order and retrying connection-level failures
-   * (SQLSTATE class 08, 57P01–57P03, socket errors) with exponential back-off. Authentication and other
-   * errors fail at once.
+   * Opens a connection: tries each configured host in order, moving on whatever the failure; another round
+   * (with exponential back-off) follows only connection-level failures (see {@link connectClient}).
+   * @throws ConnectionError naming every host and why it failed.
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
-    const attempts = Math.max(1, options.attempts ?? 3);
-    let delay = options.backoffMs ?? 100;
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      for (const params of config.connectParamsList()) {
-        try {
-          return await PgSession.connectOnce(config, params, options.pipeline);
-        } catch (err) {
-          const mapped = toTscopgError(err);
-          const code = (mapped as { code?: string }).code;
-          const where = `${config.user}@${params.host}:${params.port}/${config.database}`;
-          lastErr = new ConnectionError(`could not connect to ${where}: ${mapped.message}`, { cause: err, code });
-          if (!isRetryableConnectError(lastErr)) throw lastErr;
-        }
-      }
-      if (attempt < attempts) {
-        await sleep(delay);
-        delay *= 2;
-      }
-    }
-    throw lastErr;
-  }
-
-  /** One connection attempt to one host (again without the disconnect check if the server does not know it). */
-  private static async connectOnce(config: Config, base: pg.ClientConfig, pipeline: boolean): Promise<PgSession> {
-    const params = withDisconnectCheck(config, base);
-    const client = new pg.Client({ ...params, password: config.password, pipeline, types: typeParsers } as pg.ClientConfig);
-    client.on("error", () => {});
-    // The raw socket, before a TLS upgrade wraps it: its handle is what keeps the event loop alive.
-    const socket = streamOf(client);
-    try {
-      await client.connect();
-    } catch (err) {
-      client.end().catch(() => {});
-      const e = err as { code?: unknown; message?: unknown };
-      if (params !== base && e.code === "42704" && /client_connection_check_interval/.test(String(e.message))) {
-        // A server older than PostgreSQL 14 does not know the setting: connect without it from now on.
-        noDisconnectCheck.add(config);
-        return PgSession.connectOnce(config, base, pipeline);
-      }
-      throw err;
-    }
-    return new PgSession(client, pipeline, pipeline, socket);
+    const { client, socket } = await connectClient(config, options);
+    return new PgSession(client, options.pipeline, options.pipeline, socket);
   }
 
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
