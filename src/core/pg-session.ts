@@ -37,6 +37,25 @@ function lastResult(r: RawResult): StatementResult {
 }
 
 /**
+ * The answer limit (ms) for configurations that set no `queryTimeout`; 0 = none. The synchronous facade's worker
+ * sets one at start-up (see {@link setDefaultQueryTimeout}).
+ */
+let defaultQueryTimeoutMs = 0;
+
+/**
+ * Sets the client-side answer limit used when a Config's `queryTimeout` is `null` (for the sessions opened from
+ * then on, in this thread). `0` = none, the default; the synchronous facade's worker sets its own default.
+ */
+export function setDefaultQueryTimeout(ms: number): void {
+  defaultQueryTimeoutMs = ms;
+}
+
+/** The answer limit of a configuration's sessions: its `queryTimeout`, else the thread's default. */
+function queryTimeoutOf(config: Config): number {
+  return config.queryTimeout ?? defaultQueryTimeoutMs;
+}
+
+/**
  * A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions.
  */
 export class PgSession {
@@ -48,6 +67,10 @@ export class PgSession {
   private closing = false;
   /** The sockets whose references keep the process alive: the raw one and, with TLS, the one wrapping it. */
   private readonly sockets: readonly Refable[];
+  /** One timer per session, pending while statements are in flight (only with an answer limit). */
+  private answerTimer: NodeJS.Timeout | undefined;
+  /** When the oldest statement in flight started waiting: sent on an idle connection, or the one before it answered. */
+  private waitingSince = 0;
 
   private constructor(
     readonly client: Client,
@@ -55,6 +78,11 @@ export class PgSession {
     /** Guard the shared connection: a statement may not leave a transaction open. */
     readonly guardIdle: boolean,
     rawSocket: Refable,
+    /**
+     * Client-side limit (ms) on waiting for the server while statements are in flight (`Config.queryTimeout`);
+     * 0 = none. When it runs out the server is presumed gone and the socket is closed.
+     */
+    private readonly answerLimit: number,
   ) {
     const stream = streamOf(client); // final once connected: the TLS upgrade (if any) happens while connecting
     this.sockets = stream === rawSocket ? [stream] : [stream, rawSocket];
@@ -76,7 +104,7 @@ export class PgSession {
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
     const { client, socket } = await connectClient(config, options);
-    return new PgSession(client, options.pipeline, options.pipeline, socket);
+    return new PgSession(client, options.pipeline, options.pipeline, socket, queryTimeoutOf(config));
   }
 
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
@@ -88,19 +116,54 @@ export class PgSession {
     }
   }
 
-  /** Counts a statement in flight. */
+  /** Counts a statement in flight; the first one starts the answer clock. */
   private begin(): void {
-    if (this.inflight++ === 0) this.setRef(true);
+    if (this.inflight++ === 0) {
+      this.setRef(true);
+      if (this.answerLimit > 0) {
+        this.waitingSince = performance.now();
+        this.answerTimer ??= this.armAnswerTimer(this.answerLimit);
+      }
+    }
   }
 
   /** Uncounts a statement; the last one out leaves temporary pipeline mode and unreferences the socket. */
   private end(): void {
+    if (this.answerLimit > 0) this.waitingSince = performance.now(); // an answer: the clock restarts
     if (--this.inflight !== 0) return;
     if (this.tempPipeline) {
       this.tempPipeline = false;
       (this.client as unknown as { pipeline: boolean }).pipeline = false;
     }
     this.setRef(false);
+  }
+
+  /**
+   * The answer clock: a single timer per session (not one per statement). When it fires it checks how long the
+   * oldest statement in flight has waited, and either sleeps for the rest of the limit or gives up on the server.
+   * It is left to lapse when the session goes idle, and the next statement reuses it if it is still pending.
+   */
+  private armAnswerTimer(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.answerTimer = undefined;
+      if (this.inflight === 0) return;
+      const left = this.waitingSince + this.answerLimit - performance.now();
+      if (left > 0) this.answerTimer = this.armAnswerTimer(left);
+      else this.expire();
+    }, ms);
+    timer.unref(); // while statements are in flight the socket holds the process open
+    return timer;
+  }
+
+  /**
+   * Gives up on the server: marks the session broken and destroys its socket, which fails every statement in
+   * flight with a ConnectionError saying why (the socket error's code makes it one; see `toTscopgError`).
+   */
+  private expire(): void {
+    this.broken = true;
+    const why = `no answer from the server within ${this.answerLimit} ms; the connection was closed`;
+    this.sockets[0]!.destroy?.(Object.assign(new Error(why), { code: "ETIMEDOUT" }));
+    this.sockets[1]?.destroy?.();
   }
 
   /** The server's transaction status after the last completed statement. */
@@ -225,10 +288,15 @@ export class PgSession {
     this.broken = true;
     this.closing = true;
     this.setRef(true); // a caller awaiting close() waits for the socket to finish closing
+    // A server that stopped answering never confirms the goodbye: with an answer limit, drop the socket after it.
+    const limit = this.answerLimit > 0 ? setTimeout(() => this.expire(), this.answerLimit).unref() : undefined;
     try {
       await this.client.end();
     } catch {
       /* already gone */
+    } finally {
+      clearTimeout(limit);
+      clearTimeout(this.answerTimer);
     }
   }
 }
