@@ -172,12 +172,25 @@ describe("on a real server", () => {
 
 describe("a backend frozen with SIGSTOP (embedded server)", () => {
   let server: EmbeddedServer;
-  const frozen: number[] = [];
+  const frozen = new Set<number>();
+  /** A stopped backend ignores everything but SIGCONT/SIGKILL: thaw them all, also if this process is cut short. */
+  const thaw = () => {
+    for (const pid of frozen) {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        /* already gone */
+      }
+    }
+    frozen.clear();
+  };
   before(async () => {
+    process.once("exit", thaw);
     server = await startEmbeddedServer();
   });
   after(async () => {
-    for (const pid of frozen) process.kill(pid, "SIGCONT");
+    thaw();
+    process.off("exit", thaw);
     await server?.stop();
   });
 
@@ -189,7 +202,7 @@ describe("a backend frozen with SIGSTOP (embedded server)", () => {
       for (const db of [busy, idle]) {
         const pid = (await db.fetchVal<number>("SELECT pg_backend_pid()"))!;
         process.kill(pid, "SIGSTOP");
-        frozen.push(pid);
+        frozen.add(pid);
       }
       const ms = await timesOut(busy.fetchVal("SELECT 1"), 300);
       assert.ok(ms < 1000, `failed after ${ms.toFixed(0)} ms`);
@@ -198,6 +211,7 @@ describe("a backend frozen with SIGSTOP (embedded server)", () => {
       const closeMs = performance.now() - t0;
       assert.ok(closeMs < 1000, `close() took ${closeMs.toFixed(0)} ms`);
     } finally {
+      thaw();
       await busy.close();
       await idle.close();
     }
