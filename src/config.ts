@@ -73,7 +73,7 @@ export interface ConfigInit {
    * `sslkey`, `sslpassword`, `target_session_attrs`, `options` — a raw libpq `-c …` string — and a few more that
    * are kept for {@link Config.dsn} / {@link Config.url} only), or else the name of a server setting (GUC, such as
    * `search_path`, `timezone` or `lock_timeout`) which is sent at connection start-up as `-c key=value`.
-   * `application_name`, `connect_timeout`, `statement_timeout` and `sslmode` are moved into their fields (when
+   * `application_name`, `connect_timeout`, `statement_timeout`, `query_timeout` and `sslmode` go to their fields (when
    * those are not given). `host`, `port`, `dbname`, `user` and `password` are rejected: use the fields.
    * Default `{}`.
    */
@@ -84,6 +84,13 @@ export interface ConfigInit {
   applicationName?: string | null | undefined;
   /** Connection timeout in whole seconds; `0` waits forever. Default `null`, meaning 10 seconds. */
   connectTimeout?: number | null | undefined;
+  /**
+   * Client-side limit in ms on waiting for a statement's answer (`0` = none); past it the server is presumed gone: the
+   * connection is closed, every statement in flight on it fails with `ConnectionError`, the next call reconnects.
+   * Unlike `statementTimeout` it works when the server no longer answers at all. Default `null`: none for
+   * `AsyncDatabase`, 5 minutes for the sync `Database` (whose calls would block forever; set `0` there for none).
+   */
+  queryTimeout?: number | null | undefined;
 }
 
 /** Options of {@link Config.fromEnv}. */
@@ -129,6 +136,8 @@ export class Config {
   readonly applicationName: string | null;
   /** Connection timeout in seconds, or `null` (the connection layer then uses 10 s). */
   readonly connectTimeout: number | null;
+  /** Client-side answer limit in milliseconds (`0` = none), or `null` for the default; see {@link ConfigInit.queryTimeout}. */
+  readonly queryTimeout: number | null;
   readonly #password: string;
 
   /**
@@ -153,12 +162,8 @@ export class Config {
         };
       });
     } else {
-      hosts = [
-        {
-          host: checkHost(init.host, "host"),
-          port: init.port === undefined || init.port === null ? DEFAULT_PORT : toPort(init.port, "port"),
-        },
-      ];
+      const port = init.port === undefined || init.port === null ? DEFAULT_PORT : toPort(init.port, "port");
+      hosts = [{ host: checkHost(init.host, "host"), port }];
     }
 
     const str = (value: unknown, what: string, fallback: string): string => {
@@ -178,6 +183,7 @@ export class Config {
 
     const statementTimeout = init.statementTimeout ?? normalized.fields.statement_timeout ?? null;
     const connectTimeout = init.connectTimeout ?? normalized.fields.connect_timeout ?? null;
+    const queryTimeout = init.queryTimeout ?? normalized.fields.query_timeout ?? null;
     const applicationName = init.applicationName ?? normalized.fields.application_name ?? null;
 
     const first = hosts[0]!;
@@ -191,6 +197,7 @@ export class Config {
     this.statementTimeout = statementTimeout === null ? null : toNonNegativeInt(statementTimeout, "statementTimeout");
     this.applicationName = applicationName === null || applicationName === "" ? null : str(applicationName, "applicationName", "");
     this.connectTimeout = connectTimeout === null ? null : toNonNegativeInt(connectTimeout, "connectTimeout");
+    this.queryTimeout = queryTimeout === null ? null : toNonNegativeInt(queryTimeout, "queryTimeout");
     this.#password = password;
   }
 
@@ -206,8 +213,8 @@ export class Config {
    * database are percent-decoded. Several hosts are written `h1:5432,h2:5433`; IPv6 addresses in brackets
    * (`[::1]:5432`); a unix-socket directory either percent-encoded as the host (`%2Fvar%2Frun%2Fpostgresql`) or as
    * a `?host=/var/run/postgresql` parameter. Query parameters `host`, `port`, `dbname`, `user`, `password` override
-   * the URL parts; `sslmode`, `application_name`, `connect_timeout` (seconds) and `statement_timeout` (ms) set their
-   * fields; `ssl=true|false|no-verify` (node-postgres style) sets `sslmode` to `verify-full`, `disable` or `require`
+   * the URL parts; `sslmode`, `application_name`, `connect_timeout` (seconds), `statement_timeout` and
+   * `query_timeout` (ms) set their fields; `ssl=true|false|no-verify` (node-postgres style) sets `sslmode` to `verify-full`, `disable` or `require`
    * when `sslmode` is absent; every other parameter goes to {@link Config.options}. Missing parts take the defaults.
    * @throws ConfigurationError for another scheme, a malformed URL or bad percent-encoding. The message never
    * contains the password.
@@ -223,7 +230,7 @@ export class Config {
    * variable of: `DB_HOST`|`PGHOST` (may be a comma list), `DB_PORT`|`PGPORT` (one port, or one per host),
    * `DB_NAME`|`PGDATABASE`, `DB_USER`|`PGUSER`, `DB_PASSWORD`|`PGPASSWORD`, `DB_SSLMODE`|`PGSSLMODE`,
    * `DB_APPLICATION_NAME`|`PGAPPNAME`, `DB_CONNECT_TIMEOUT`|`PGCONNECT_TIMEOUT` (seconds), `DB_STATEMENT_TIMEOUT`
-   * (ms); also libpq's `PGOPTIONS`, `PGTARGETSESSIONATTRS`, `PGSSLROOTCERT`, `PGSSLCERT` and `PGSSLKEY`.
+   * and `DB_QUERY_TIMEOUT` (ms); also libpq's `PGOPTIONS`, `PGTARGETSESSIONATTRS`, `PGSSLROOTCERT`, `PGSSLCERT` and `PGSSLKEY`.
    *
    * A `.env` file is read when `loadDotenvFile` is true (the default): `dotenvPath` if given, else `./.env` in the
    * current directory when it exists. It is parsed with `util.parseEnv` and never copied into `process.env`;
@@ -241,7 +248,7 @@ export class Config {
    * A libpq keyword/value connection string: `host=… port=… dbname=… user=… password=…` plus `sslmode`,
    * `application_name`, `connect_timeout`, `options='-c statement_timeout=N -c key=value …'` and the connection
    * keywords of {@link options}, when set. Values are quoted as libpq expects. Several hosts give
-   * `host=h1,h2 port=5432,5433`.
+   * `host=h1,h2 port=5432,5433`. `queryTimeout` is left out: it is tscopg's own, and libpq would reject it.
    *
    * Contains the password (omitted when empty): do not log it.
    */
@@ -252,8 +259,8 @@ export class Config {
   /**
    * A `postgresql://` URL with every part percent-encoded, so `Config.fromUrl(config.url)` gives back an equal
    * Config. Unix-socket hosts go in `?host=/dir&port=N` (with an empty authority host); several hosts are written
-   * `h1:5432,h2:5433`; sslmode, application_name, connect_timeout, statement_timeout and {@link options} are
-   * query parameters.
+   * `h1:5432,h2:5433`; sslmode, application_name, connect_timeout, statement_timeout, query_timeout and
+   * {@link options} are query parameters.
    *
    * Contains the password (omitted when empty): do not log it.
    */
@@ -364,6 +371,7 @@ export class Config {
       statementTimeout: this.statementTimeout,
       applicationName: this.applicationName,
       connectTimeout: this.connectTimeout,
+      queryTimeout: this.queryTimeout,
     };
   }
 

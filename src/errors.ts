@@ -202,6 +202,18 @@ const SOCKET_ERRNOS = new Set([
   "ENOENT",
 ]);
 
+/**
+ * node-postgres's own messages for a connection that failed or is gone (pg 8, lib/client.js), compared whole: text
+ * that merely contains such words (a value's message, a user's identifier) never makes a {@link ConnectionError}.
+ */
+const DRIVER_CONNECTION_MESSAGES = new Set([
+  "Connection terminated",
+  "Connection terminated unexpectedly",
+  "Client has encountered a connection error and is not queryable",
+  "Client was closed and is not queryable",
+  "timeout expired",
+]);
+
 interface DriverError {
   message?: string;
   code?: string;
@@ -239,7 +251,7 @@ export function toTscopgError(err: unknown): TscopgError {
     return new DatabaseError(message, fields, { cause: err });
   }
   if (code && SOCKET_ERRNOS.has(code)) return new ConnectionError(message, { cause: err, code: undefined });
-  if (/Connection terminated|connection error|not queryable|timeout expired|ECONNREFUSED/i.test(message)) {
+  if (code === undefined && typeof e.message === "string" && DRIVER_CONNECTION_MESSAGES.has(e.message)) {
     return new ConnectionError(message, { cause: err });
   }
   return new TscopgError(message, { cause: err });

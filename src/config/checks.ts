@@ -15,13 +15,13 @@ export const DEFAULT_DATABASE = "postgres";
 export const DEFAULT_USER = "postgres";
 /** Used by `Config.connectParams` when `connectTimeout` is null. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
-/** PostgreSQL stores both timeouts as a signed 32-bit integer. */
+/** PostgreSQL stores its timeouts as a signed 32-bit integer (and Node's timers cannot wait longer). */
 const MAX_INT32 = 2147483647;
 /** A server setting (GUC) name: letters, digits, `_`, and `.` for extension settings such as `pg_trgm.similarity_threshold`. */
 const GUC_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 /** Option keys that are fields of the Config: moved there. */
-const FIELD_KEYWORDS = new Set(["application_name", "connect_timeout", "statement_timeout", "sslmode"]);
+const FIELD_KEYWORDS = new Set(["application_name", "connect_timeout", "statement_timeout", "query_timeout", "sslmode"]);
 /** Option keys that must be given as fields. */
 const RESERVED_KEYWORDS = new Set(["host", "port", "dbname", "user", "password"]);
 /**
@@ -126,7 +126,7 @@ export function combineHosts(names: string[], ports: string[], describe: string)
 
 export interface NormalizedOptions {
   options: Record<string, string>;
-  fields: Partial<Record<"application_name" | "connect_timeout" | "statement_timeout" | "sslmode", string>>;
+  fields: Partial<Record<"application_name" | "connect_timeout" | "statement_timeout" | "query_timeout" | "sslmode", string>>;
 }
 
 /** Validates an `options` record, pulling out the keys that belong to fields. */

@@ -73,6 +73,7 @@ export function readEnv(dotenvPath: string | null | undefined, opts: FromEnvOpti
   }
   const connectTimeout = get("DB_CONNECT_TIMEOUT", "PGCONNECT_TIMEOUT");
   const statementTimeout = get("DB_STATEMENT_TIMEOUT");
+  const queryTimeout = get("DB_QUERY_TIMEOUT");
 
   const options: Record<string, string> = {};
   const extra: [string, string][] = [
@@ -98,6 +99,7 @@ export function readEnv(dotenvPath: string | null | undefined, opts: FromEnvOpti
       applicationName: get("DB_APPLICATION_NAME", "PGAPPNAME")?.value ?? null,
       connectTimeout: connectTimeout ? toNonNegativeInt(connectTimeout.value, connectTimeout.name) : null,
       statementTimeout: statementTimeout ? toNonNegativeInt(statementTimeout.value, statementTimeout.name) : null,
+      queryTimeout: queryTimeout ? toNonNegativeInt(queryTimeout.value, queryTimeout.name) : null,
       options,
     },
   };

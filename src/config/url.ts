@@ -172,6 +172,7 @@ export function parseUrl(url: string): ConfigInit {
   const applicationName = take("application_name");
   const connectTimeout = take("connect_timeout");
   const statementTimeout = take("statement_timeout");
+  const queryTimeout = take("query_timeout");
 
   const database = queryDb ?? decode(pathPart.startsWith("/") ? pathPart.slice(1) : pathPart, "database name");
   return {
@@ -183,6 +184,7 @@ export function parseUrl(url: string): ConfigInit {
     applicationName: applicationName ?? null,
     connectTimeout: connectTimeout === undefined ? null : toNonNegativeInt(connectTimeout, "connect_timeout"),
     statementTimeout: statementTimeout === undefined ? null : toNonNegativeInt(statementTimeout, "statement_timeout"),
+    queryTimeout: queryTimeout === undefined ? null : toNonNegativeInt(queryTimeout, "query_timeout"),
     options: Object.fromEntries(params),
   };
 }
@@ -228,6 +230,7 @@ export function formatUrl(config: Config, password: string): string {
   if (config.applicationName !== null) query.push(`application_name=${enc(config.applicationName)}`);
   if (config.connectTimeout !== null) query.push(`connect_timeout=${config.connectTimeout}`);
   if (config.statementTimeout !== null) query.push(`statement_timeout=${config.statementTimeout}`);
+  if (config.queryTimeout !== null) query.push(`query_timeout=${config.queryTimeout}`);
   for (const [key, value] of Object.entries(config.options)) query.push(`${enc(key)}=${enc(value)}`);
   const userinfo = `${enc(config.user)}${password !== "" ? `:${enc(password)}` : ""}@`;
   return `postgresql://${userinfo}${authorityHosts}/${enc(config.database)}${query.length > 0 ? `?${query.join("&")}` : ""}`;

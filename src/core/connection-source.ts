@@ -23,7 +23,10 @@ export interface ConnectionSourceOptions {
    * {@link PoolTimeout}. Default 30000.
    */
   acquireTimeout?: number | undefined;
-  /** Connection attempts for connection-level failures. Default 3. */
+  /**
+   * Rounds over the configured hosts when connecting fails; a further round is tried only when some host failed at
+   * the connection level (refused, reset, SQLSTATE class 08, 57P01–57P03). Default 3.
+   */
   connectAttempts?: number | undefined;
 }
 

@@ -3,11 +3,11 @@
  * transaction-status guard, pipelined batches, health).
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 import type { Client } from "pg";
 import type { Config } from "../config.js";
-import { ConnectionError, DatabaseError, TscopgError, isConnectionLevelCode, redactSecrets, toTscopgError } from "../errors.js";
-import { typeParsers } from "../sql/values.js";
+import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
+import { connectClient, streamOf, type OpenOptions, type Refable } from "./connect.js";
 
 /** What a statement produced: rows plus the command tag's facts. */
 export interface StatementResult {
@@ -19,15 +19,7 @@ export interface StatementResult {
   fields: { name: string; dataTypeID: number }[];
 }
 
-/** Options for opening a session. */
-export interface OpenOptions {
-  /** Use node-postgres pipeline mode (independent statements; no COPY, no cursors). */
-  pipeline: boolean;
-  /** Connection attempts for connection-level failures (not for authentication errors). Default 3. */
-  attempts?: number | undefined;
-  /** First back-off delay in ms, doubled after each failed attempt. Default 100. */
-  backoffMs?: number | undefined;
-}
+export type { OpenOptions } from "./connect.js";
 
 /** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
 export type TxStatus = "I" | "T" | "E";
@@ -44,47 +36,23 @@ function lastResult(r: RawResult): StatementResult {
   return r[r.length - 1] as unknown as StatementResult;
 }
 
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-
-/** What can hold the event loop open: a socket. */
-interface Refable {
-  ref?(): unknown;
-  unref?(): unknown;
-}
-
-/** The driver's socket (after a TLS upgrade, the TLS socket wrapping the raw one). */
-function streamOf(client: Client): Refable {
-  return (client as unknown as { connection: { stream: Refable } }).connection.stream;
-}
+/**
+ * The answer limit (ms) for configurations that set no `queryTimeout`; 0 = none. The synchronous facade's worker
+ * sets one at start-up (see {@link setDefaultQueryTimeout}).
+ */
+let defaultQueryTimeoutMs = 0;
 
 /**
- * How often (ms) the server checks, during a long statement, whether the client is still there. A process that
- * dies in the middle of a statement (Ctrl-C during a blocking sync call, a crash, `kill`) closes its sockets,
- * and the server then cancels the statement within this time instead of running it to the end.
+ * Sets the client-side answer limit used when a Config's `queryTimeout` is `null` (for the sessions opened from
+ * then on, in this thread). `0` = none, the default; the synchronous facade's worker sets its own default.
  */
-const DISCONNECT_CHECK_MS = 1000;
-/** Configurations whose server refused `client_connection_check_interval` (PostgreSQL < 14). */
-const noDisconnectCheck = new WeakSet<Config>();
-
-/**
- * Adds `-c client_connection_check_interval=…` to the start-up options (PostgreSQL ≥ 14), unless the
- * configuration sets it itself or its server refused it before.
- */
-function withDisconnectCheck(config: Config, params: pg.ClientConfig): pg.ClientConfig {
-  if (noDisconnectCheck.has(config) || config.options.client_connection_check_interval !== undefined) return params;
-  const words = [params.options, `-c client_connection_check_interval=${DISCONNECT_CHECK_MS}`].filter(Boolean);
-  return { ...params, options: words.join(" ") };
+export function setDefaultQueryTimeout(ms: number): void {
+  defaultQueryTimeoutMs = ms;
 }
 
-/** True when an error says the connection (not the statement) failed, so a new connection may succeed. */
-export function isRetryableConnectError(err: unknown): boolean {
-  if (err instanceof ConnectionError) {
-    // A connect timeout already waited its full time: retrying would multiply the wait.
-    if (/timeout/i.test(err.message)) return false;
-    if (err.code === undefined) return true;
-    return isConnectionLevelCode(err.code);
-  }
-  return false;
+/** The answer limit of a configuration's sessions: its `queryTimeout`, else the thread's default. */
+function queryTimeoutOf(config: Config): number {
+  return config.queryTimeout ?? defaultQueryTimeoutMs;
 }
 
 /**
@@ -106,6 +74,10 @@ export class PgSession {
   private closing = false;
   /** The sockets whose references keep the process alive: the raw one and, with TLS, the one wrapping it. */
   private readonly sockets: readonly Refable[];
+  /** One timer per session, pending while statements are in flight (only with an answer limit). */
+  private answerTimer: NodeJS.Timeout | undefined;
+  /** When the oldest statement in flight started waiting: sent on an idle connection, or the one before it answered. */
+  private waitingSince = 0;
 
   private constructor(
     readonly client: Client,
@@ -113,6 +85,11 @@ export class PgSession {
     /** Guard the shared connection: a statement may not leave a transaction open. */
     readonly guardIdle: boolean,
     rawSocket: Refable,
+    /**
+     * Client-side limit (ms) on waiting for the server while statements are in flight (`Config.queryTimeout`);
+     * 0 = none. When it runs out the server is presumed gone and the socket is closed.
+     */
+    private readonly answerLimit: number,
   ) {
     const stream = streamOf(client); // final once connected: the TLS upgrade (if any) happens while connecting
     this.sockets = stream === rawSocket ? [stream] : [stream, rawSocket];
@@ -138,54 +115,13 @@ export class PgSession {
   }
 
   /**
-   * Opens a connection, trying each configured host in order and retrying connection-level failures
-   * (SQLSTATE class 08, 57P01–57P03, socket errors) with exponential back-off. Authentication and other
-   * errors fail at once.
+   * Opens a connection: tries each configured host in order, moving on whatever the failure; another round
+   * (with exponential back-off) follows only connection-level failures (see {@link connectClient}).
+   * @throws ConnectionError naming every host and why it failed.
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
-    const attempts = Math.max(1, options.attempts ?? 3);
-    let delay = options.backoffMs ?? 100;
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      for (const params of config.connectParamsList()) {
-        try {
-          return await PgSession.connectOnce(config, params, options.pipeline);
-        } catch (err) {
-          const mapped = toTscopgError(err);
-          const code = (mapped as { code?: string }).code;
-          const where = `${config.user}@${params.host}:${params.port}/${config.database}`;
-          lastErr = new ConnectionError(redactSecrets(`could not connect to ${where}: ${mapped.message}`, [config.password, config.options.sslpassword]), { cause: err, code });
-          if (!isRetryableConnectError(lastErr)) throw lastErr;
-        }
-      }
-      if (attempt < attempts) {
-        await sleep(delay);
-        delay *= 2;
-      }
-    }
-    throw lastErr;
-  }
-
-  /** One connection attempt to one host (again without the disconnect check if the server does not know it). */
-  private static async connectOnce(config: Config, base: pg.ClientConfig, pipeline: boolean): Promise<PgSession> {
-    const params = withDisconnectCheck(config, base);
-    const client = new pg.Client({ ...params, password: config.password, pipeline, types: typeParsers } as pg.ClientConfig);
-    client.on("error", () => {});
-    // The raw socket, before a TLS upgrade wraps it: its handle is what keeps the event loop alive.
-    const socket = streamOf(client);
-    try {
-      await client.connect();
-    } catch (err) {
-      client.end().catch(() => {});
-      const e = err as { code?: unknown; message?: unknown };
-      if (params !== base && e.code === "42704" && /client_connection_check_interval/.test(String(e.message))) {
-        // A server older than PostgreSQL 14 does not know the setting: connect without it from now on.
-        noDisconnectCheck.add(config);
-        return PgSession.connectOnce(config, base, pipeline);
-      }
-      throw err;
-    }
-    return new PgSession(client, pipeline, pipeline, socket);
+    const { client, socket } = await connectClient(config, options);
+    return new PgSession(client, options.pipeline, options.pipeline, socket, queryTimeoutOf(config));
   }
 
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
@@ -202,13 +138,20 @@ export class PgSession {
     for (; this.readyOwed > 0; this.readyOwed--) this.end();
   }
 
-  /** Counts a statement in flight. */
+  /** Counts a statement in flight; the first one starts the answer clock. */
   private begin(): void {
-    if (this.inflight++ === 0) this.setRef(true);
+    if (this.inflight++ === 0) {
+      this.setRef(true);
+      if (this.answerLimit > 0) {
+        this.waitingSince = performance.now();
+        this.answerTimer ??= this.armAnswerTimer(this.answerLimit);
+      }
+    }
   }
 
   /** Uncounts a statement; the last one out leaves temporary pipeline mode and unreferences the socket. */
   private end(): void {
+    if (this.answerLimit > 0) this.waitingSince = performance.now(); // an answer: the clock restarts
     if (--this.inflight !== 0) return;
     if (this.tempPipeline) {
       this.tempPipeline = false;
@@ -234,6 +177,34 @@ export class PgSession {
   /** A savepoint name not used before on this session (so nested and successive savepoints never collide). */
   nextSavepointName(): string {
     return `tscopg_sp_${++this.savepoints}`;
+  }
+
+  /**
+   * The answer clock: a single timer per session (not one per statement). When it fires it checks how long the
+   * oldest statement in flight has waited, and either sleeps for the rest of the limit or gives up on the server.
+   * It is left to lapse when the session goes idle, and the next statement reuses it if it is still pending.
+   */
+  private armAnswerTimer(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.answerTimer = undefined;
+      if (this.inflight === 0) return;
+      const left = this.waitingSince + this.answerLimit - performance.now();
+      if (left > 0) this.answerTimer = this.armAnswerTimer(left);
+      else this.expire();
+    }, ms);
+    timer.unref(); // while statements are in flight the socket holds the process open
+    return timer;
+  }
+
+  /**
+   * Gives up on the server: marks the session broken and destroys its socket, which fails every statement in
+   * flight with a ConnectionError saying why (the socket error's code makes it one; see `toTscopgError`).
+   */
+  private expire(): void {
+    this.broken = true;
+    const why = `no answer from the server within ${this.answerLimit} ms; the connection was closed`;
+    this.sockets[0]!.destroy?.(Object.assign(new Error(why), { code: "ETIMEDOUT" }));
+    this.sockets[1]?.destroy?.();
   }
 
   /** The server's transaction status after the last completed statement. */
@@ -268,7 +239,7 @@ export class PgSession {
     }
     let done = false;
     this.begin();
-    this.client.query({ text, values } as pg.QueryConfig, (err: Error | null, res: RawResult) => {
+    const callback = (err: Error | null, res: RawResult): void => {
       if (done) return;
       done = true;
       if (err) {
@@ -295,7 +266,16 @@ export class PgSession {
         return;
       }
       resolve(lastResult(res));
-    });
+    };
+    try {
+      this.client.query({ text, values } as pg.QueryConfig, callback);
+    } catch (err) {
+      // The driver threw before sending anything: nothing is in flight (and nothing will answer).
+      if (done) return;
+      done = true;
+      this.end();
+      reject(toTscopgError(err));
+    }
   }
 
   private repair(): void {
@@ -356,10 +336,15 @@ export class PgSession {
     this.broken = true;
     this.closing = true;
     this.setRef(true); // a caller awaiting close() waits for the socket to finish closing
+    // A server that stopped answering never confirms the goodbye: with an answer limit, drop the socket after it.
+    const limit = this.answerLimit > 0 ? setTimeout(() => this.expire(), this.answerLimit).unref() : undefined;
     try {
       await this.client.end();
     } catch {
       /* already gone */
+    } finally {
+      clearTimeout(limit);
+      clearTimeout(this.answerTimer);
     }
   }
 }

@@ -8,7 +8,9 @@ import type { Connection as ConnectionT, Cursor as CursorT, DatabaseConstructor,
 /**
  * The synchronous database handle, for scripts, REPLs and CLIs. Same methods as {@link AsyncDatabase}, blocking:
  * each call runs in a worker thread that owns the real connections, while this thread waits in
- * `Atomics.wait`. Errors arrive as the same classes with the same fields.
+ * `Atomics.wait`. Errors arrive as the same classes with the same fields. A server that stops answering fails the
+ * blocked call with `ConnectionError` after the Config's `queryTimeout`, 5 minutes when it sets none (`0` = wait
+ * forever), so a frozen server cannot block the thread for good.
  *
  * ```ts
  * using db = Database.fromUrl("postgresql://postgres@localhost/app");

@@ -5,6 +5,7 @@
  */
 import { serialize } from "node:v8";
 import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { setDefaultQueryTimeout } from "../core/pg-session.js";
 import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
 import { TscopgError, serializeError } from "../errors.js";
@@ -12,6 +13,15 @@ import { asyncKinds, kindOf } from "./kinds.js";
 import { decodeConfig, encodeConfig, isHandleRef, type Request, type Response } from "./protocol.js";
 
 const { port, state } = workerData as { port: MessagePort; state: Int32Array };
+
+/**
+ * The synchronous facade's answer limit for a Config whose `queryTimeout` is `null`. A blocked call would otherwise
+ * wait forever for a server that stopped answering (this worker stays alive and keeps its heartbeat, so the bridge's
+ * stall check never fires). Five minutes leaves room for long reports, migrations and index builds, and still lets
+ * an unattended script fail instead of hanging; `queryTimeout: 0` lifts the limit, any other value replaces it.
+ */
+const SYNC_DEFAULT_QUERY_TIMEOUT_MS = 5 * 60_000;
+setDefaultQueryTimeout(SYNC_DEFAULT_QUERY_TIMEOUT_MS);
 
 const handles = new Map<number, object>();
 let nextHandle = 1;
