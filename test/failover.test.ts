@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AsyncDatabase, Config, ConnectionError, Database, TableNotFound, TscopgError } from "../src/index.js";
+import { AsyncDatabase, Config, ConnectionError, Database, TableNotFound } from "../src/index.js";
 import { closedPort, startFakeServer, type FakeServer } from "./support/fake-server.js";
 import { serverUrl } from "./support/db.js";
 
