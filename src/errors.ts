@@ -190,10 +190,10 @@ export function isConnectionLevelCode(code: string | undefined): boolean {
   return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03";
 }
 
-const SOCKET_ERRNOS = new Set([
+/** Socket errors meaning "the server cannot be reached right now": a new attempt may succeed. */
+export const UNREACHABLE_ERRNOS: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
-  "ETIMEDOUT",
   "EHOSTUNREACH",
   "ENETUNREACH",
   "ENOTFOUND",
@@ -202,17 +202,23 @@ const SOCKET_ERRNOS = new Set([
   "ENOENT",
 ]);
 
-/**
- * node-postgres's own messages for a connection that failed or is gone (pg 8, lib/client.js), compared whole: text
- * that merely contains such words (a value's message, a user's identifier) never makes a {@link ConnectionError}.
- */
-const DRIVER_CONNECTION_MESSAGES = new Set([
-  "Connection terminated",
-  "Connection terminated unexpectedly",
+/** node-postgres's own (fixed) messages when the server closed the socket (pg 8, lib/client.js). */
+export const DRIVER_CONNECTION_LOST: ReadonlySet<string> = new Set(["Connection terminated", "Connection terminated unexpectedly"]);
+/** node-postgres's (fixed) message when `connectionTimeoutMillis` runs out (pg 8, lib/client.js `_connect`). */
+export const DRIVER_CONNECT_TIMEOUT = "timeout expired";
+/** node-postgres's (fixed) messages for a statement on a client that is gone. */
+const DRIVER_NOT_QUERYABLE = new Set([
   "Client has encountered a connection error and is not queryable",
   "Client was closed and is not queryable",
-  "timeout expired",
 ]);
+
+/**
+ * Whether a driver message (with no SQLSTATE) says the connection failed or is gone, compared whole: text that
+ * merely contains such words (a value's message, a user's identifier) never makes a {@link ConnectionError}.
+ */
+function isDriverConnectionMessage(message: string): boolean {
+  return DRIVER_CONNECTION_LOST.has(message) || DRIVER_NOT_QUERYABLE.has(message) || message === DRIVER_CONNECT_TIMEOUT;
+}
 
 interface DriverError {
   message?: string;
@@ -250,8 +256,8 @@ export function toTscopgError(err: unknown): TscopgError {
     if (code === "57014") return new QueryCanceled(message, fields, { cause: err });
     return new DatabaseError(message, fields, { cause: err });
   }
-  if (code && SOCKET_ERRNOS.has(code)) return new ConnectionError(message, { cause: err, code: undefined });
-  if (code === undefined && typeof e.message === "string" && DRIVER_CONNECTION_MESSAGES.has(e.message)) {
+  if (code && (UNREACHABLE_ERRNOS.has(code) || code === "ETIMEDOUT")) return new ConnectionError(message, { cause: err, code: undefined });
+  if (code === undefined && typeof e.message === "string" && isDriverConnectionMessage(e.message)) {
     return new ConnectionError(message, { cause: err });
   }
   return new TscopgError(message, { cause: err });

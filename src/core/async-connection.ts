@@ -2,12 +2,12 @@
  * A dedicated connection handed out by `db.connect()`.
  * @module
  */
-import { InFailedSqlTransaction, TscopgError } from "../errors.js";
+import { TscopgError } from "../errors.js";
 import type { ConnectionApi, ExecuteOptions } from "./api.js";
 import { AsyncCursor } from "./async-cursor.js";
-import { AsyncTransaction } from "./async-transaction.js";
+import { AsyncTransaction, failedCommit } from "./async-transaction.js";
 import type { PgSession } from "./pg-session.js";
-import { ChildSlot } from "./child-slot.js";
+import { ChildSlot, endedWhileCallbackRuns } from "./child-slot.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
 
@@ -115,20 +115,14 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
    */
   async commit(): Promise<void> {
     const session = this.live();
-    if (this.#children.child !== undefined && this.#children.scoped) {
+    if (this.#children.callbackRunning) {
       await this.rollback();
-      throw new TscopgError(
-        "the connection's transaction was ended while a transaction() callback on it was still running (a " +
-          "missing await?): everything in it was rolled back",
-      );
+      throw endedWhileCallbackRuns();
     }
     if (!(await this.#settle(session))) return;
     if (session.txStatus === "E") {
       await session.query("ROLLBACK");
-      throw new InFailedSqlTransaction(
-        "the transaction was rolled back because a statement in it failed; nothing of it was committed",
-        { code: "25P02" },
-      );
+      throw failedCommit("transaction");
     }
     await session.query("COMMIT");
   }
@@ -144,11 +138,9 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
    * whether a transaction is open.
    */
   async #settle(session: PgSession): Promise<boolean> {
-    const child = this.#children.child;
-    if (child instanceof AsyncTransaction) child._abandon();
+    this.#children.abandon();
     if (this.#beginning !== undefined) await this.#beginning.catch(() => undefined);
-    const settling = session.settled();
-    if (settling !== undefined) await settling;
+    await session.settled();
     return session.txStatus !== "I";
   }
 

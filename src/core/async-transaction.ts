@@ -5,10 +5,18 @@
 import { InFailedSqlTransaction, TscopgError } from "../errors.js";
 import { TX_BEGINS, transactionControl } from "../sql/placeholders.js";
 import type { ExecuteOptions, TransactionApi } from "./api.js";
-import { ChildSlot, type Nested } from "./child-slot.js";
+import { ChildSlot, endedWhileCallbackRuns, type Nested } from "./child-slot.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
+
+/** The error of a commit that found a failed statement: what was to be committed was rolled back instead. */
+export function failedCommit(what: "transaction" | "savepoint"): InFailedSqlTransaction {
+  return new InFailedSqlTransaction(
+    `the ${what} was rolled back because a statement in it failed; nothing of it was committed`,
+    { code: "25P02" },
+  );
+}
 
 /** How a transaction is tied to what it runs in. @internal */
 interface Placement {
@@ -149,24 +157,16 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
    */
   async commit(): Promise<void> {
     const session = this.live();
-    if (this.#children.child !== undefined && this.#children.scoped) {
+    if (this.#children.callbackRunning) {
       await this.rollback();
-      throw new TscopgError(
-        "the transaction was ended while the callback of one of its savepoints was still running (a missing " +
-          "await?): everything in it was rolled back",
-      );
+      throw endedWhileCallbackRuns();
     }
     this.#finish();
     try {
-      const settling = session.settled();
-      if (settling !== undefined) await settling;
+      await session.settled();
       if (session.txStatus === "E") {
         await this.#undo(session);
-        const what = this.#depth === 0 ? "transaction" : "savepoint";
-        throw new InFailedSqlTransaction(
-          `the ${what} was rolled back because a statement in it failed; nothing of it was committed`,
-          { code: "25P02" },
-        );
+        throw failedCommit(this.#depth === 0 ? "transaction" : "savepoint");
       }
       await session.query(this.#depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${this.#name}`);
     } finally {
@@ -179,8 +179,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     const session = this.live();
     this.#finish();
     try {
-      const settling = session.settled();
-      if (settling !== undefined) await settling;
+      await session.settled();
       await this.#undo(session);
     } finally {
       await this.#ended();
@@ -190,21 +189,15 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   /** Marks this transaction and everything open beneath it finished. */
   #finish(): void {
     this.#finished = true;
-    const child = this.#children.child;
-    if (child instanceof AsyncTransaction) child.#abandon();
+    this.#children.abandon();
   }
 
-  /** Ended because the transaction it is nested in ended. */
-  #abandon(): void {
+  /** Ended because the level it is nested in (a transaction, or a connection's transaction) ended. @internal */
+  _abandon(): void {
     if (this.#finished) return;
     this.#abandoned = true;
     this.#finish();
     this.#place.slot?.release(this);
-  }
-
-  /** Marks it (and what is open beneath it) ended by the end of the connection's transaction. @internal */
-  _abandon(): void {
-    this.#abandon();
   }
 
   async #undo(session: PgSession): Promise<void> {

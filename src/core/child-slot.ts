@@ -12,6 +12,19 @@ import { ambientTransaction } from "./scoped.js";
 export interface Nested {
   /** The transaction this one is a savepoint of (undefined for a top-level transaction). @internal */
   readonly parent: Nested | undefined;
+  /** Marks it (and what is open beneath it) ended by the end of the level it is nested in. @internal */
+  _abandon(): void;
+}
+
+/**
+ * The error of a commit that found an inner transaction's callback still running (a missing `await`): the
+ * caller rolls everything back first.
+ */
+export function endedWhileCallbackRuns(): TscopgError {
+  return new TscopgError(
+    "the transaction was ended while a transaction() or savepoint callback inside it was still running (a " +
+      "missing await?): everything in it was rolled back",
+  );
 }
 
 /**
@@ -31,9 +44,14 @@ export class ChildSlot {
     return this.#child;
   }
 
-  /** True when the open inner one runs a callback (`transaction(async tx => …)`). */
-  get scoped(): boolean {
-    return this.#scoped;
+  /** True when the open inner one runs a callback (`transaction(async tx => …)`) that has not returned yet. */
+  get callbackRunning(): boolean {
+    return this.#child !== undefined && this.#scoped;
+  }
+
+  /** Ends the open inner one without sending anything: the outer level's end ends it (and frees the slot). */
+  abandon(): void {
+    this.#child?._abandon();
   }
 
   /**

@@ -12,7 +12,15 @@ import pg from "pg";
 import type { Client } from "pg";
 import type { Config } from "../config.js";
 import { displayHost } from "../config/url.js";
-import { ConnectionError, isConnectionLevelCode, redactSecrets, toTscopgError } from "../errors.js";
+import {
+  ConnectionError,
+  DRIVER_CONNECT_TIMEOUT,
+  DRIVER_CONNECTION_LOST,
+  UNREACHABLE_ERRNOS,
+  isConnectionLevelCode,
+  redactSecrets,
+  toTscopgError,
+} from "../errors.js";
 import { typeParsers } from "../sql/values.js";
 
 /** Options for opening a session. */
@@ -94,13 +102,6 @@ async function connectOnce(config: Config, base: pg.ClientConfig, pipeline: bool
  */
 export type ConnectFailureKind = "retryable" | "timeout" | "fatal";
 
-/** Socket errors that mean "this server cannot be reached right now". */
-const RETRYABLE_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ENOENT"]);
-/** node-postgres's own (fixed) messages when the server closed the socket during start-up (pg 8, lib/client.js). */
-const CONNECTION_LOST = new Set(["Connection terminated unexpectedly", "Connection terminated"]);
-/** node-postgres's (fixed) message when `connectionTimeoutMillis` runs out (pg 8, lib/client.js `_connect`). */
-const DRIVER_CONNECT_TIMEOUT = "timeout expired";
-
 /**
  * Classifies a raw error from `client.connect()`, before it is wrapped: by SQLSTATE, socket errno, and the driver's
  * own fixed messages compared whole — never by searching the text (which may contain names chosen by the user).
@@ -110,10 +111,10 @@ export function classifyConnectError(err: unknown): ConnectFailureKind {
   const code = typeof e.code === "string" ? e.code : undefined;
   if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return isConnectionLevelCode(code) ? "retryable" : "fatal";
   if (code === "ETIMEDOUT") return "timeout";
-  if (code !== undefined && RETRYABLE_ERRNOS.has(code)) return "retryable";
+  if (code !== undefined && UNREACHABLE_ERRNOS.has(code)) return "retryable";
   if (code === undefined && err instanceof Error) {
     if (e.message === DRIVER_CONNECT_TIMEOUT) return "timeout";
-    if (CONNECTION_LOST.has(err.message)) return "retryable";
+    if (DRIVER_CONNECTION_LOST.has(err.message)) return "retryable";
   }
   return "fatal";
 }

@@ -81,9 +81,8 @@ export class PgSession {
 
   private constructor(
     readonly client: Client,
+    /** Pipeline mode: the database's shared connection, whose statements may not leave a transaction open. */
     readonly pipelined: boolean,
-    /** Guard the shared connection: a statement may not leave a transaction open. */
-    readonly guardIdle: boolean,
     rawSocket: Refable,
     /**
      * Client-side limit (ms) on waiting for the server while statements are in flight (`Config.queryTimeout`);
@@ -121,7 +120,7 @@ export class PgSession {
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
     const { client, socket } = await connectClient(config, options);
-    return new PgSession(client, options.pipeline, options.pipeline, socket, queryTimeoutOf(config));
+    return new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
   }
 
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
@@ -255,7 +254,9 @@ export class PgSession {
         return;
       }
       this.end();
-      if (this.guardIdle && !inBatch && this.client.getTransactionStatus() !== "I") {
+      // A last line of defence for the shared connection (statements that begin a transaction are refused before
+      // they are sent): a transaction left open there would swallow everyone's later statements.
+      if (this.pipelined && !inBatch && this.client.getTransactionStatus() !== "I") {
         this.repair();
         reject(
           new TscopgError(
