@@ -109,8 +109,12 @@ describe("values with no PostgreSQL encoding", () => {
     await sameParameterError((q) => q.fetchVal("SELECT :a::int", new Params() as never), /plain object .*got \[object Object\]/);
   });
 
-  test("a value the worker cannot receive is a ParameterError, not a DOMException", () => {
-    assert.throws(() => db.connect({ autocommit: true, onConnect: () => 1 } as never), ParameterError);
+  test("a function inside an options object: the same answer on both sides (an unknown option is a ParameterError)", async () => {
+    const opts = { autocommit: true, onConnect: () => 1 } as never;
+    await assert.rejects(adb.connect(opts), (e: unknown) => e instanceof ParameterError && /unknown option "onConnect"/.test((e as Error).message));
+    assert.throws(() => db.connect(opts), (e: unknown) => e instanceof ParameterError && /unknown option "onConnect"/.test((e as Error).message));
+    await assert.rejects(adb.connect({ autocommit: "yes" } as never), ParameterError);
+    assert.throws(() => db.connect({ autocommit: "yes" } as never), ParameterError);
     assert.equal(db.fetchVal("SELECT 1"), 1);
   });
 });

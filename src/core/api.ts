@@ -4,7 +4,6 @@
  * @module
  */
 import type { QueryParams } from "../sql/placeholders.js";
-import type { Connection, Cursor, Transaction } from "../sync/types.js";
 import type { AsyncConnection } from "./async-connection.js";
 import type { AsyncCursor } from "./async-cursor.js";
 import type { AsyncTransaction } from "./async-transaction.js";
@@ -87,32 +86,42 @@ export interface QueryApi<M extends Mode> {
   fetchAll<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R[]>;
 }
 
-/** The resource types of each mode. */
-export interface Kinds<M extends Mode> {
-  transaction: M extends "async" ? AsyncTransaction : Transaction;
-  connection: M extends "async" ? AsyncConnection : Connection;
-  cursor: M extends "async" ? AsyncCursor : Cursor;
+/**
+ * The resource types a mode hands out. The async ones are the core's classes; the synchronous facade passes its
+ * own (so the core does not depend on the facade).
+ */
+export interface ResourceKinds {
+  transaction: object;
+  connection: object;
+  cursor: object;
+}
+
+/** The async resource types. */
+export interface AsyncResources {
+  transaction: AsyncTransaction;
+  connection: AsyncConnection;
+  cursor: AsyncCursor;
 }
 
 /** Beginning transactions and savepoints. */
-export interface TransactionStarter<M extends Mode> {
+export interface TransactionStarter<M extends Mode, K extends ResourceKinds = AsyncResources> {
   /**
    * Begins a transaction (or a savepoint, when one is already open) and returns it: call `commit()`, or it rolls
    * back when disposed — `await using tx = await db.transaction()` on AsyncDatabase, `using tx = db.transaction()`
    * on the synchronous Database.
    */
-  transaction(): Out<M, Kinds<M>["transaction"]>;
+  transaction(): Out<M, K["transaction"]>;
   /**
    * Runs `fn` inside a transaction (a savepoint when nested): commits when it returns, rolls back when it throws,
    * and gives back what it returned. While it runs, the database's own query methods join the transaction. On
    * AsyncDatabase `fn` may be `async` (its Promise is awaited); on the synchronous Database it must be a plain
    * function (an `async` one is a type error).
    */
-  transaction<T>(fn: (tx: Kinds<M>["transaction"]) => CallbackResult<M, T>): Out<M, T>;
+  transaction<T>(fn: (tx: K["transaction"]) => CallbackResult<M, T>): Out<M, T>;
 }
 
 /** A transaction or savepoint. */
-export interface TransactionApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
+export interface TransactionApi<M extends Mode, K extends ResourceKinds = AsyncResources> extends QueryApi<M>, TransactionStarter<M, K> {
   /** Commits (or releases the savepoint). */
   commit(): Out<M, void>;
   /** Rolls back (to the savepoint). */
@@ -142,10 +151,10 @@ export interface CursorApi<M extends Mode> {
 }
 
 /** A dedicated connection. */
-export interface ConnectionApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
+export interface ConnectionApi<M extends Mode, K extends ResourceKinds = AsyncResources> extends QueryApi<M>, TransactionStarter<M, K> {
   readonly autocommit: boolean;
   /** A cursor on this connection. */
-  cursor(): Out<M, Kinds<M>["cursor"]>;
+  cursor(): Out<M, K["cursor"]>;
   commit(): Out<M, void>;
   rollback(): Out<M, void>;
   /** Rolls back anything uncommitted and gives the connection back. */
@@ -153,20 +162,20 @@ export interface ConnectionApi<M extends Mode> extends QueryApi<M>, TransactionS
 }
 
 /** The database handle. */
-export interface DatabaseApi<M extends Mode> extends QueryApi<M>, TransactionStarter<M> {
+export interface DatabaseApi<M extends Mode, K extends ResourceKinds = AsyncResources> extends QueryApi<M>, TransactionStarter<M, K> {
   /**
    * A dedicated connection. Without a callback it is returned: close it, or dispose of it (`await using conn =
    * await db.connect()`; sync: `using conn = db.connect()`). With `autocommit: false` (the default) a transaction
    * lasts from the first statement to `commit()`. With a callback, it commits when the callback returns, rolls back
    * when it throws, and is closed either way (sync: the callback must not be `async`).
    */
-  connect(options?: ConnectOptions): Out<M, Kinds<M>["connection"]>;
-  connect<T>(fn: (conn: Kinds<M>["connection"]) => CallbackResult<M, T>): Out<M, T>;
-  connect<T>(options: ConnectOptions, fn: (conn: Kinds<M>["connection"]) => CallbackResult<M, T>): Out<M, T>;
+  connect(options?: ConnectOptions): Out<M, K["connection"]>;
+  connect<T>(fn: (conn: K["connection"]) => CallbackResult<M, T>): Out<M, T>;
+  connect<T>(options: ConnectOptions, fn: (conn: K["connection"]) => CallbackResult<M, T>): Out<M, T>;
   /** A cursor on its own dedicated connection; same forms as {@link connect}. */
-  cursor(options?: ConnectOptions): Out<M, Kinds<M>["cursor"]>;
-  cursor<T>(fn: (cur: Kinds<M>["cursor"]) => CallbackResult<M, T>): Out<M, T>;
-  cursor<T>(options: ConnectOptions, fn: (cur: Kinds<M>["cursor"]) => CallbackResult<M, T>): Out<M, T>;
+  cursor(options?: ConnectOptions): Out<M, K["cursor"]>;
+  cursor<T>(fn: (cur: K["cursor"]) => CallbackResult<M, T>): Out<M, T>;
+  cursor<T>(options: ConnectOptions, fn: (cur: K["cursor"]) => CallbackResult<M, T>): Out<M, T>;
   /** Closes every connection of this handle. */
   close(): Out<M, void>;
 }

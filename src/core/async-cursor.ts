@@ -68,9 +68,22 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
     return out;
   }
 
-  /** Iterates over the rows of the last statement not fetched yet: `for await (const row of cur)`. */
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<Row> {
-    while (this.#pos < this.#rows.length) yield this.#rows[this.#pos++]!;
+  /**
+   * Iterates over the rows of the last statement not fetched yet: `for await (const row of cur)`. Each row taken
+   * counts as fetched. (The iterator's `_unread(n)` gives back the last `n` rows taken: the synchronous facade,
+   * which moves rows in batches, calls it for the rows of a batch the loop did not reach.)
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Row> & { _unread(n: number): void } {
+    const it = {
+      next: async (): Promise<IteratorResult<Row>> =>
+        this.#pos < this.#rows.length ? { done: false, value: this.#rows[this.#pos++]! } : { done: true, value: undefined },
+      return: async (): Promise<IteratorResult<Row>> => ({ done: true, value: undefined }),
+      _unread: (n: number): void => {
+        this.#pos = Math.max(0, this.#pos - n);
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
   }
 
   commit(): Promise<void> {

@@ -39,6 +39,8 @@ export interface CreateFromEnvOptions extends Omit<CreateDatabaseOptions, keyof 
   loadDotenvFile?: boolean | undefined;
 }
 
+const CONNECT_OPTIONS = { autocommit: "boolean" } as const;
+
 function toConfig(config: Config | ConfigInit | string | undefined): Config {
   if (config instanceof Config) return config;
   if (typeof config === "string") return Config.fromUrl(config);
@@ -161,7 +163,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     a?: ConnectOptions | ((conn: AsyncConnection) => T | PromiseLike<T>),
     b?: (conn: AsyncConnection) => T | PromiseLike<T>,
   ): Promise<AsyncConnection | T> {
-    const [options, fn] = splitScopedArgs<ConnectOptions, (conn: AsyncConnection) => T | PromiseLike<T>>(a, b);
+    const [options, fn] = splitScopedArgs<ConnectOptions, (conn: AsyncConnection) => T | PromiseLike<T>>("connect", CONNECT_OPTIONS, a, b);
     const source = this.#source;
     const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s));
     return fn ? runScoped(conn, fn) : conn;
@@ -174,7 +176,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     a?: ConnectOptions | ((cur: AsyncCursor) => T | PromiseLike<T>),
     b?: (cur: AsyncCursor) => T | PromiseLike<T>,
   ): Promise<AsyncCursor | T> {
-    const [options, fn] = splitScopedArgs<ConnectOptions, (cur: AsyncCursor) => T | PromiseLike<T>>(a, b);
+    const [options, fn] = splitScopedArgs<ConnectOptions, (cur: AsyncCursor) => T | PromiseLike<T>>("cursor", CONNECT_OPTIONS, a, b);
     const cur = new AsyncCursor(await this.connect(options ?? {}), true);
     return fn ? runScoped(cur, fn) : cur;
   }

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AsyncTransaction } from "./async-transaction.js";
+import { checkOptions, type OptionKind } from "./options.js";
 
 /** A resource with a scoped life: finished with success (commit) or failure (rollback), then released. */
 export interface Finishable {
@@ -43,8 +44,14 @@ export async function runScoped<R extends Finishable, T>(
   return result;
 }
 
-/** Splits `(options?, fn?)` / `(fn)` overload arguments. */
-export function splitScopedArgs<O extends object, F>(a: O | F | undefined, b: F | undefined): [O | undefined, F | undefined] {
+/** Splits `(options?, fn?)` / `(fn)` overload arguments; the options are checked against `shape`. */
+export function splitScopedArgs<O extends object, F>(
+  method: string,
+  shape: Record<string, OptionKind>,
+  a: O | F | undefined,
+  b: F | undefined,
+): [O | undefined, F | undefined] {
   if (typeof a === "function") return [undefined, a as F];
+  checkOptions(method, a as O | undefined, shape);
   return [a as O | undefined, b];
 }

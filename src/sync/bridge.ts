@@ -1,20 +1,27 @@
 /**
- * The main-thread end of the synchronous facade: one shared worker per process, and a blocking `call` that
- * posts a request and sleeps in `Atomics.wait` until the worker answers.
+ * The main-thread end of the synchronous facade: one shared worker per process, and a blocking `callSync` that
+ * posts a request and then serves the worker until the final answer comes: it runs the callbacks the worker asks
+ * for, hands it chunks of the iterables it pulls, and passes transport parts (e.g. chunks of rows) to the call,
+ * sleeping in `Atomics.wait` in between.
  * @module
  */
 import { deserialize } from "node:v8";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { ConnectionError, ParameterError, deserializeError } from "../errors.js";
-import type { Request, Response } from "./protocol.js";
+import { ConnectionError, ParameterError, TscopgError, deserializeError, serializeError } from "../errors.js";
+import type { Reply, RequestBody, ToWorker, WorkerMessage } from "./protocol.js";
 
 /** How long the worker may show no sign of life before a blocked call gives up. */
 const STALL_LIMIT_MS = 60_000;
 /** How long a new worker may take to start (load its modules) before a call gives up. */
 const STARTUP_LIMIT_MS = 20_000;
-/** Iterations of the busy-wait before blocking (override with TSCOPG_SYNC_SPIN; 0 disables). */
+/** Most iterations of the busy-wait before blocking (override with TSCOPG_SYNC_SPIN; 0 disables). */
 const SPIN_LIMIT = Number(process.env.TSCOPG_SYNC_SPIN ?? 20_000);
 
+/**
+ * Shared state, in 32-bit slots: [0] messages the worker has posted (a counter the main thread waits on),
+ * [1] the worker's heartbeat, [2] set by the main thread when a request is posted (the worker polls it right
+ * after answering), [3] 1 once the worker has started.
+ */
 interface Bridge {
   worker: Worker;
   port: MessagePort;
@@ -58,29 +65,162 @@ function start(): Bridge {
   return { worker, port: port1, state };
 }
 
-/**
- * Sends a request and blocks until the answer arrives; returns the value or throws the same error class.
- * @throws {@link ParameterError} when an argument cannot be copied to the worker (a function or a promise inside an
- * options object, …), before anything is sent.
- */
-export function callSync(req: Request): unknown {
-  const b = (bridge ??= start());
-  const { state, port } = b;
-  Atomics.store(state, 0, 0);
+/** What a blocking call does with the worker's requests and parts while it waits. */
+export interface CallContext {
+  /** The callbacks passed as arguments (by number). */
+  callbacks: ((...args: unknown[]) => unknown)[];
+  /** The iterators of the iterables passed as arguments (by number). */
+  iterators: Iterator<unknown>[];
+  /** Turns a value from the worker into a main-thread value (handles become sync objects). */
+  decode(v: unknown): unknown;
+  /** Turns a main-thread value into one for the worker (an item pulled from an iterable, a callback's result). */
+  encode(v: unknown): unknown;
+  /** Consumes a transport part of the answer. */
+  onPart?: ((part: unknown) => void) | undefined;
+}
+
+let nextId = 1;
+/** The ids of the calls in progress on this thread, innermost last (a callback may make a nested call). */
+const awaited: number[] = [];
+/** Messages that arrived for an outer call while a nested one was waiting. */
+const stashed = new Map<number, WorkerMessage[]>();
+/** Current spin budget: grows while spinning catches answers, shrinks while it does not (a loaded machine). */
+let spinBudget = SPIN_LIMIT;
+
+function post(b: Bridge, msg: ToWorker): void {
   try {
-    port.postMessage(req);
+    b.port.postMessage(msg);
   } catch (err) {
     if ((err as { name?: unknown } | null)?.name !== "DataCloneError") throw err;
     throw new ParameterError(`an argument cannot be passed to the synchronous Database: ${(err as Error).message}`, { cause: err });
   }
-  Atomics.store(state, 2, 1);
-  // Most answers come within tens of microseconds: spin briefly before sleeping, which saves the futex
-  // wake-up on the common path (measured: about +20% round trips per second on 2 cores).
-  for (let spin = 0; spin < SPIN_LIMIT && Atomics.load(state, 0) === 0; spin++);
+}
+
+/**
+ * Sends a request and blocks until the final answer arrives, serving the worker's callback and pull requests
+ * meanwhile; returns the value or throws the same error class.
+ * @throws {@link ParameterError} when an argument cannot be copied to the worker, before anything is sent.
+ */
+export function callSync(body: RequestBody, ctx?: CallContext): unknown {
+  const b = (bridge ??= start());
+  const id = nextId++;
+  post(b, { ...body, id } as ToWorker);
+  Atomics.store(b.state, 2, 1);
+  awaited.push(id);
+  /** Errors raised by this call's callbacks, by number: the caller gets its own error object back. */
+  const raised = new Map<number, unknown>();
+  try {
+    for (;;) {
+      const msg = nextMessage(b, id);
+      switch (msg.kind) {
+        case "done":
+          if (msg.ok) return msg.value;
+          if (msg.ref !== undefined && raised.has(msg.ref)) throw raised.get(msg.ref);
+          throw deserializeError(msg.error);
+        case "callback":
+          serve(b, msg.id, msg.call, raised, () => runCallback(ctx, msg.fn, msg.args));
+          break;
+        case "pull":
+          serve(b, msg.id, msg.call, raised, () => pull(ctx, msg.iter, msg.max));
+          break;
+        case "part":
+          if (ctx?.onPart === undefined) throw new TscopgError("the synchronous worker sent a part nobody expected");
+          ctx.onPart(msg.part);
+          break;
+      }
+    }
+  } finally {
+    awaited.pop();
+    stashed.delete(id);
+  }
+}
+
+function isThenable(v: unknown): boolean {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
+function runCallback(ctx: CallContext | undefined, n: number, args: unknown[]): unknown {
+  const fn = ctx?.callbacks[n];
+  if (fn === undefined) throw new TscopgError(`the synchronous worker asked for unknown callback #${n}`);
+  const result = fn(...args.map((a) => ctx!.decode(a)));
+  if (isThenable(result)) {
+    Promise.resolve(result).catch(() => undefined);
+    throw new TscopgError("a callback given to the synchronous Database must not be async or return a Promise (use AsyncDatabase)");
+  }
+  return ctx!.encode(result);
+}
+
+/** Chunks of an iterable handed to the worker. */
+function pull(ctx: CallContext | undefined, n: number, max: number): { values: unknown[]; done: boolean } {
+  const it = ctx?.iterators[n];
+  if (it === undefined) throw new TscopgError(`the synchronous worker asked for unknown iterable #${n}`);
+  const values: unknown[] = [];
+  while (values.length < max) {
+    const r = it.next();
+    if (r.done) return { values, done: true };
+    values.push(ctx!.encode(r.value));
+  }
+  return { values, done: false };
+}
+
+/** Runs `work` for the worker's request `call` and posts its value or its error back. */
+function serve(b: Bridge, id: number, call: number, raised: Map<number, unknown>, work: () => unknown): void {
+  let reply: Reply;
+  try {
+    reply = { op: "reply", id, call, ok: true, value: work() };
+  } catch (err) {
+    const ref = raised.size + 1;
+    raised.set(ref, err);
+    reply = { op: "reply", id, call, ok: false, error: serializeError(err), ref };
+  }
+  try {
+    post(b, reply);
+  } catch (err) {
+    const ref = raised.size + 1;
+    raised.set(ref, err);
+    post(b, { op: "reply", id, call, ok: false, error: serializeError(err), ref });
+  }
+}
+
+/** The next message for call `id` (stashing those for outer calls, dropping late ones), waiting as needed. */
+function nextMessage(b: Bridge, id: number): WorkerMessage {
+  const mine = stashed.get(id);
+  if (mine !== undefined && mine.length > 0) return mine.shift()!;
+  for (;;) {
+    const seen = Atomics.load(b.state, 0);
+    const raw = receiveMessageOnPort(b.port);
+    if (raw !== undefined) {
+      const msg = deserialize(raw.message as Uint8Array) as WorkerMessage;
+      if (msg.id === id) return msg;
+      if (awaited.includes(msg.id)) {
+        let list = stashed.get(msg.id);
+        if (list === undefined) stashed.set(msg.id, (list = []));
+        list.push(msg);
+      }
+      continue; // a late message for a call that is over: dropped
+    }
+    waitForWorker(b, seen);
+  }
+}
+
+/**
+ * Blocks until the worker posts another message (its counter moves past `seen`). Spins briefly first, which
+ * saves the futex wake-up when answers come within microseconds; the spin budget adapts, so that a loaded
+ * machine stops burning the CPU the worker needs.
+ */
+function waitForWorker(b: Bridge, seen: number): void {
+  const { state } = b;
+  let spin = 0;
+  while (spin < spinBudget && Atomics.load(state, 0) === seen) spin++;
+  if (Atomics.load(state, 0) !== seen) {
+    if (spin > spinBudget >> 1) spinBudget = Math.min(SPIN_LIMIT, spinBudget * 2 + 64);
+    return;
+  }
+  const sleptAt = performance.now();
   let beat = Atomics.load(state, 1);
   let silentFor = 0;
-  while (Atomics.load(state, 0) === 0) {
-    if (Atomics.wait(state, 0, 0, 1000) === "timed-out") {
+  while (Atomics.load(state, 0) === seen) {
+    if (Atomics.wait(state, 0, seen, 1000) === "timed-out") {
       const now = Atomics.load(state, 1);
       if (now === beat) {
         silentFor += 1000;
@@ -98,14 +238,12 @@ export function callSync(req: Request): unknown {
       }
     }
   }
-  const msg = receiveMessageOnPort(port);
-  if (msg === undefined) throw new ConnectionError("the tscopg synchronous worker answered nothing");
-  const res = deserialize(msg.message as Uint8Array) as Response;
-  if (res.ok) return res.value;
-  throw deserializeError(res.error);
+  // An answer that came within a fraction of a millisecond of sleeping would have been caught by spinning
+  // longer; a longer wait means spinning only took CPU time from the worker (or there was nothing to catch).
+  spinBudget = performance.now() - sleptAt < 0.25 ? Math.min(SPIN_LIMIT, Math.max(256, spinBudget * 2)) : spinBudget >> 1;
 }
 
 /** Fire-and-forget message (handle release); never blocks. */
-export function postAsync(req: Request): void {
-  bridge?.port.postMessage(req);
+export function postAsync(body: RequestBody): void {
+  bridge?.port.postMessage({ ...body, id: 0 });
 }

@@ -1,5 +1,5 @@
 /**
- * The synchronous facade's classes, generated from the async ones.
+ * The synchronous facade's classes, generated from the class table (`kinds.ts`).
  * @module
  */
 import { makeSyncClass } from "./generate.js";
@@ -18,17 +18,17 @@ import type { Connection as ConnectionT, Cursor as CursorT, DatabaseConstructor,
  * db.transaction((tx) => { tx.execute("INSERT INTO users(name) VALUES ($1)", ["ann"]); });
  * ```
  */
-export const Database = makeSyncClass("AsyncDatabase", "Database") as unknown as DatabaseConstructor;
+export const Database = makeSyncClass("AsyncDatabase") as unknown as DatabaseConstructor;
 export type Database = InstanceType<DatabaseConstructor>;
 
 /** Sync twin of AsyncConnection (obtained from `db.connect()`). */
-export const Connection = makeSyncClass("AsyncConnection", "Connection") as unknown as { readonly prototype: ConnectionT };
+export const Connection = makeSyncClass("AsyncConnection") as unknown as { readonly prototype: ConnectionT };
 export type Connection = ConnectionT;
 
 /** Sync twin of AsyncTransaction (obtained from `db.transaction()`). */
-export const Transaction = makeSyncClass("AsyncTransaction", "Transaction") as unknown as { readonly prototype: TransactionT };
+export const Transaction = makeSyncClass("AsyncTransaction") as unknown as { readonly prototype: TransactionT };
 export type Transaction = TransactionT;
 
 /** Sync twin of AsyncCursor (obtained from `db.cursor()`). */
-export const Cursor = makeSyncClass("AsyncCursor", "Cursor") as unknown as { readonly prototype: CursorT };
+export const Cursor = makeSyncClass("AsyncCursor") as unknown as { readonly prototype: CursorT };
 export type Cursor = CursorT;

@@ -1,16 +1,22 @@
 /**
- * Generates the blocking classes from the asynchronous ones: every method found on an async class's
- * prototype chain becomes a method of its sync twin that runs the async method in the worker and blocks for
- * the answer. Nothing is written twice: a method added to AsyncDatabase appears on Database.
+ * Generates the blocking classes from the asynchronous ones: every method of an async class's sync surface
+ * (`surface.ts`: its prototype chain, features included) becomes a method of its sync twin that runs the async
+ * method in the worker and blocks for the answer; every feature namespace becomes a main-side object whose
+ * methods call the flat sync methods. Nothing is written twice: a method added to AsyncDatabase appears on
+ * Database.
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import { TscopgError } from "../errors.js";
-import { callSync, postAsync } from "./bridge.js";
-import { asyncKinds, type KindName } from "./kinds.js";
-import { paramsForWorker } from "./params.js";
-import { decodeConfig, encodeConfig, isHandleRef, type Request } from "./protocol.js";
+import { encodeArgs, encodeReply } from "./args.js";
+import { callSync, postAsync, type CallContext } from "./bridge.js";
+import { decodeValue } from "./codecs.js";
+import { batchedIterator } from "./iterator.js";
+import { kindEntry, type KindName } from "./kinds.js";
+import { isHandleRef, type RequestBody } from "./protocol.js";
+import { namespacesOf, surfaceOf } from "./surface.js";
+import { transportTable } from "./transports.js";
 
 const HANDLE = Symbol("tscopg.handle");
 
@@ -32,48 +38,41 @@ const scopeStack: number[] = [];
 
 const syncClasses = new Map<KindName, new (handle: number) => SyncHandle>();
 
-function encodeArg(a: unknown): unknown {
-  if (a instanceof SyncHandle) return { __tscopgHandle: a[HANDLE] };
-  if (typeof a === "function") throw new TscopgError("functions cannot be passed to the synchronous facade here");
-  if (typeof a === "object" && a !== null && !Array.isArray(a) && !ArrayBuffer.isView(a) && Symbol.iterator in a) {
-    return Array.from(a as Iterable<unknown>); // generators and other iterables cannot be cloned
-  }
-  return encodeConfig(a);
-}
+const handleOf = (v: unknown): number | undefined => (v instanceof SyncHandle ? v[HANDLE] : undefined);
 
 /** Turns a worker answer into a main-thread value (handles become instances of generated classes). */
 function decodeResult(v: unknown): unknown {
-  if (isHandleRef(v)) {
-    if (v.kind === "AsyncIterator") return syncIterator(v.__tscopgHandle);
-    const Cls = v.kind && syncClasses.get(v.kind);
-    if (!Cls) throw new TscopgError(`no synchronous class for ${v.kind}`);
-    return new Cls(v.__tscopgHandle);
-  }
-  return decodeConfig(v);
+  return decodeValue(v, (x) => {
+    if (!isHandleRef(x)) return x;
+    if (x.kind === "AsyncIterator") return syncIterator(x.__tscopgHandle);
+    const Cls = x.kind && syncClasses.get(x.kind);
+    if (!Cls) throw new TscopgError(`no synchronous class for ${x.kind}`);
+    return new Cls(x.__tscopgHandle);
+  });
 }
 
-function call(req: Request): unknown {
-  return decodeResult(callSync(req));
+/** A call context: callbacks and iterables passed as arguments are served from here while the call blocks. */
+function newContext(): CallContext {
+  const ctx: CallContext = {
+    callbacks: [],
+    iterators: [],
+    decode: decodeResult,
+    encode: (v) => encodeReply(v, ctx, handleOf, "a value returned to the worker"),
+  };
+  return ctx;
+}
+
+function call(req: RequestBody, ctx: CallContext = newContext()): unknown {
+  return decodeResult(callSync(req, ctx));
 }
 
 function syncIterator(handle: number): IterableIterator<unknown> & Disposable {
   const owner = new SyncHandle(handle);
-  const it = {
-    next(): IteratorResult<unknown> {
-      return call({ op: "call", handle: owner[HANDLE], method: "next", args: [], scope: 0 }) as IteratorResult<unknown>;
-    },
-    return(value?: unknown): IteratorResult<unknown> {
-      call({ op: "call", handle: owner[HANDLE], method: "return", args: [value], scope: 0 });
-      return { done: true, value };
-    },
-    [Symbol.iterator]() {
-      return it;
-    },
-    [Symbol.dispose]() {
-      it.return();
-    },
-  };
-  return it;
+  return batchedIterator(
+    (max) => call({ op: "next", handle: owner[HANDLE], max }) as { values: unknown[]; done: boolean },
+    (unread) => call({ op: "end", handle: owner[HANDLE], unread }),
+    owner,
+  );
 }
 
 function isThenable(v: unknown): boolean {
@@ -130,27 +129,62 @@ function runScopedSync(resource: SyncHandle, fn: (r: unknown) => unknown): unkno
   }
 }
 
-function methodNames(proto: object): { methods: Set<string>; getters: Set<string> } {
-  const methods = new Set<string>();
-  const getters = new Set<string>();
-  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    for (const name of Object.getOwnPropertyNames(p)) {
-      if (name === "constructor" || name === "toString" || methods.has(name) || getters.has(name)) continue;
-      if (name.startsWith("_") && name !== "_finish") continue;
-      const d = Object.getOwnPropertyDescriptor(p, name)!;
-      if (d.get) getters.add(name);
-      else if (typeof d.value === "function") methods.add(name);
+/** The blocking form of method `m` (whose transport is `transport`) of sync class `name`. */
+function syncMethod(name: string, m: string, transport: string): (this: SyncHandle, ...args: unknown[]) => unknown {
+  const scoped = transport === "scoped";
+  const receiver = transportTable[transport];
+  return function (this: SyncHandle, ...args: unknown[]) {
+    assertNotRefused();
+    // A trailing function given to a scoped method selects its callback form, run here on the main thread.
+    const fn = scoped && typeof args[args.length - 1] === "function" ? (args.pop() as (r: unknown) => unknown) : undefined;
+    const scope = scopeStack.length > 0 ? scopeStack[scopeStack.length - 1]! : 0;
+    const ctx = newContext();
+    const sent = encodeArgs(m, args, ctx, handleOf);
+    const req: RequestBody = { op: "call", handle: this[HANDLE], method: m, args: sent, scope };
+    let result: unknown;
+    if (receiver !== undefined) {
+      const r = receiver.main(m);
+      ctx.onPart = (part) => r.onPart(part);
+      result = r.finish(decodeResult(callSync({ ...req, transport }, ctx)));
+    } else {
+      result = call(req, ctx);
     }
-  }
-  return { methods, getters };
+    if (fn === undefined) return result;
+    if (!(result instanceof SyncHandle)) throw new TscopgError(`${name}.${m} has no callback form`);
+    return runScopedSync(result, fn);
+  };
+}
+
+/** Namespace objects per sync instance (created on first access, then the same object). */
+const namespaceCache = new WeakMap<object, Map<string, object>>();
+
+/** Defines `get ns()` on a sync prototype: a main-side object whose methods call the flat sync methods. */
+function defineNamespace(proto: object, ns: string, methods: readonly string[]): void {
+  Object.defineProperty(proto, ns, {
+    configurable: true,
+    get(this: Record<string, (...a: unknown[]) => unknown>) {
+      let cache = namespaceCache.get(this);
+      if (cache === undefined) namespaceCache.set(this, (cache = new Map()));
+      let obj = cache.get(ns);
+      if (obj === undefined) {
+        const target = this;
+        obj = Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => target[m]!(...args)]));
+        cache.set(ns, obj);
+      }
+      return obj;
+    },
+  });
 }
 
 /**
- * Builds the blocking twin of an async class: same method names, same arguments, values instead of Promises.
- * A trailing function argument selects the callback form (the resource is finished when it returns).
+ * Builds the blocking twin of async class `kind`: same method names, same arguments, values instead of Promises.
  */
-export function makeSyncClass(kind: KindName, name: string): new (...args: never[]) => SyncHandle {
-  const Async = asyncKinds[kind as keyof typeof asyncKinds] as unknown as { prototype: object } & Record<string, unknown>;
+export function makeSyncClass(kind: KindName): new (...args: never[]) => SyncHandle {
+  const entry = kindEntry(kind);
+  if (entry === undefined) throw new TscopgError(`no async class registered as ${kind}`);
+  const name = entry.sync;
+  const Async = entry.cls as unknown as { prototype: object } & Record<string, unknown>;
+  const module = entry.module;
   const Sync = {
     [name]: class extends SyncHandle {
       constructor(...args: unknown[]) {
@@ -158,30 +192,17 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
         const fromHandle = args.length === 2 && args[1] === HANDLE;
         const handle = fromHandle
           ? (args[0] as number)
-          : (callSync({ op: "new", kind, args: args.map(encodeArg) }) as { __tscopgHandle: number }).__tscopgHandle;
+          : (callSync({ op: "new", kind, module, args: encodeArgs("constructor", args, newContext(), handleOf) }) as { __tscopgHandle: number })
+              .__tscopgHandle;
         super(handle);
       }
     },
   }[name]!;
-  const { methods, getters } = methodNames(Async.prototype);
-  for (const m of methods) {
-    Object.defineProperty(Sync.prototype, m, {
-      configurable: true,
-      writable: true,
-      value: function (this: SyncHandle, ...args: unknown[]) {
-        assertNotRefused();
-        const fn = typeof args[args.length - 1] === "function" ? (args.pop() as (r: unknown) => unknown) : undefined;
-        const scope = scopeStack.length > 0 ? scopeStack[scopeStack.length - 1]! : 0;
-        // A statement method's argument after the SQL text holds its parameters: encoded here like the async API does.
-        const sent = args.map((a, i) => (i === 1 && typeof args[0] === "string" ? paramsForWorker(m, a) : encodeArg(a)));
-        const result = call({ op: "call", handle: this[HANDLE], method: m, args: sent, scope });
-        if (fn === undefined) return result;
-        if (!(result instanceof SyncHandle)) throw new TscopgError(`${name}.${m} has no callback form`);
-        return runScopedSync(result, fn);
-      },
-    });
+  const surface = surfaceOf(Async.prototype);
+  for (const [m, transport] of surface.methods) {
+    Object.defineProperty(Sync.prototype, m, { configurable: true, writable: true, value: syncMethod(name, m, transport) });
   }
-  for (const g of getters) {
+  for (const g of surface.getters) {
     Object.defineProperty(Sync.prototype, g, {
       configurable: true,
       get(this: SyncHandle) {
@@ -189,6 +210,7 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
       },
     });
   }
+  for (const [ns, methods] of namespacesOf(Async.prototype)) defineNamespace(Sync.prototype, ns, methods);
   if (Symbol.asyncIterator in Async.prototype) {
     // `for await (… of asyncObj)` becomes `for (… of syncObj)`: the async iterator lives in the worker.
     Object.defineProperty(Sync.prototype, Symbol.iterator, {
@@ -223,12 +245,14 @@ export function makeSyncClass(kind: KindName, name: string): new (...args: never
       return (this as unknown as { toString(): string }).toString();
     },
   });
-  for (const s of Object.getOwnPropertyNames(Async)) {
-    if (["length", "name", "prototype"].includes(s) || typeof Async[s] !== "function") continue;
+  for (const s of surface.statics(Async)) {
     Object.defineProperty(Sync, s, {
       configurable: true,
       writable: true,
-      value: (...args: unknown[]) => call({ op: "static", kind, method: s, args: args.map(encodeArg) }),
+      value: (...args: unknown[]) => {
+        const ctx = newContext();
+        return call({ op: "static", kind, module, method: s, args: encodeArgs(s, args, ctx, handleOf) }, ctx);
+      },
     });
   }
   // Instances made from worker answers (`Database.fromUrl(…)`, `db.connect()`) are of this subclass, named like

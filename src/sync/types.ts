@@ -1,6 +1,6 @@
 /**
- * Types of the synchronous facade, derived from the async API (see `core/api.ts`): nothing here restates a
- * method by hand (the scoped forms' sync callbacks are typed there, by mode).
+ * Types of the synchronous facade, derived from the async API (see `core/api.ts`) and the feature registry:
+ * nothing here restates a method by hand.
  * @module
  */
 import type { ConnectionApi, CursorApi, DatabaseApi, Row, TransactionApi } from "../core/api.js";
@@ -8,19 +8,30 @@ import type { AsyncConnection } from "../core/async-connection.js";
 import type { AsyncCursor } from "../core/async-cursor.js";
 import type { AsyncDatabase } from "../core/async-database.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
+import type { FeatureApi } from "../features/registry.js";
+
+/**
+ * The class table at the type level: async class → its sync twin. A module adding a kind (a pool) adds its pair
+ * by augmenting this interface.
+ */
+export interface SyncTwins {
+  AsyncDatabase: [AsyncDatabase, Database];
+  AsyncConnection: [AsyncConnection, Connection];
+  AsyncTransaction: [AsyncTransaction, Transaction];
+  AsyncCursor: [AsyncCursor, Cursor];
+}
+
+/** The sync twin of exactly class `T` (not of a class it extends), or never. */
+type TwinOf<T> = {
+  [K in keyof SyncTwins]: [T] extends [SyncTwins[K][0]] ? ([SyncTwins[K][0]] extends [T] ? SyncTwins[K][1] : never) : never;
+}[keyof SyncTwins];
 
 /** The sync counterpart of a value an async method resolves with. */
-export type Syncify<T> = T extends AsyncDatabase
-  ? Database
-  : T extends AsyncTransaction
-    ? Transaction
-    : T extends AsyncConnection
-      ? Connection
-      : T extends AsyncCursor
-        ? Cursor
-        : T extends AsyncIterableIterator<infer U>
-          ? IterableIterator<U> & Disposable
-          : T;
+export type Syncify<T> = [TwinOf<T>] extends [never]
+  ? T extends AsyncIterableIterator<infer U>
+    ? IterableIterator<U> & Disposable
+    : T
+  : TwinOf<T>;
 
 /** Every member of `T`, with Promise-returning methods turned into blocking ones. */
 export type SyncMembers<T> = {
@@ -31,19 +42,37 @@ export type SyncMembers<T> = {
       : Syncify<T[K]>;
 };
 
-type Extra<TAsync, TApi> = SyncMembers<Omit<TAsync, keyof TApi | typeof Symbol.asyncDispose | typeof Symbol.asyncIterator | "_finish">>;
+/** Members of an async class not described by its API interface nor by the features (e.g. `connectionCount`). */
+export type Extra<TAsync, TApi> = SyncMembers<
+  Omit<TAsync, keyof TApi | keyof FeatureApi<"async"> | typeof Symbol.asyncDispose | typeof Symbol.asyncIterator | "_finish">
+>;
+
+/** The resource types the synchronous facade hands out. */
+export interface SyncResources {
+  transaction: Transaction;
+  connection: Connection;
+  cursor: Cursor;
+}
 
 /** A transaction or savepoint of the synchronous facade; `using` rolls back what was not committed. */
-export interface Transaction extends TransactionApi<"sync">, Disposable, Extra<AsyncTransaction, TransactionApi<"async">> {}
+export interface Transaction
+  extends TransactionApi<"sync", SyncResources>,
+    FeatureApi<"sync">,
+    Disposable,
+    Extra<AsyncTransaction, TransactionApi<"async">> {}
 
 /** A dedicated connection of the synchronous facade; `using` rolls back what was not committed and closes it. */
-export interface Connection extends ConnectionApi<"sync">, Disposable, Extra<AsyncConnection, ConnectionApi<"async">> {}
+export interface Connection
+  extends ConnectionApi<"sync", SyncResources>,
+    FeatureApi<"sync">,
+    Disposable,
+    Extra<AsyncConnection, ConnectionApi<"async">> {}
 
 /** A cursor of the synchronous facade. */
 export interface Cursor extends CursorApi<"sync">, Disposable, Iterable<Row>, Extra<AsyncCursor, CursorApi<"async">> {}
 
 /** The synchronous database handle: every method of AsyncDatabase, blocking. */
-export interface Database extends DatabaseApi<"sync">, Disposable, Extra<AsyncDatabase, DatabaseApi<"async">> {}
+export interface Database extends DatabaseApi<"sync", SyncResources>, FeatureApi<"sync">, Disposable, Extra<AsyncDatabase, DatabaseApi<"async">> {}
 
 /** The synchronous counterpart of a class's static side (factories return sync objects). */
 export type SyncStatics<C> = {
@@ -52,8 +81,11 @@ export type SyncStatics<C> = {
     : never;
 };
 
-/** `new Database(...)` and the static factories (`Database.fromUrl`, `Database.create`, …). */
-export type DatabaseConstructor = SyncStatics<typeof AsyncDatabase> & {
-  new (...args: ConstructorParameters<typeof AsyncDatabase>): Database;
-  readonly prototype: Database;
+/** `new Sync(...)` and the static factories of the sync twin `S` of async class `C`. */
+export type SyncConstructor<C extends abstract new (...args: never[]) => object, S> = SyncStatics<C> & {
+  new (...args: ConstructorParameters<C>): S;
+  readonly prototype: S;
 };
+
+/** `new Database(...)` and the static factories (`Database.fromUrl`, `Database.create`, …). */
+export type DatabaseConstructor = SyncConstructor<typeof AsyncDatabase, Database>;

@@ -1,6 +1,7 @@
 /**
  * The synchronous facade's worker: owns the real AsyncDatabase objects and runs each request on its own
- * event loop while the main thread blocks in `Atomics.wait`.
+ * event loop while the main thread blocks. A request may ask the main thread for things while it runs (call a
+ * callback, pull the next chunk of an iterable): the main thread serves those until the final answer.
  * @module
  */
 import { serialize } from "node:v8";
@@ -8,17 +9,19 @@ import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_
 import { setDefaultQueryTimeout } from "../core/pg-session.js";
 import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
-import { TscopgError, serializeError } from "../errors.js";
-import { asyncKinds, kindOf } from "./kinds.js";
-import { decodeConfig, encodeConfig, isHandleRef, type Request, type Response } from "./protocol.js";
+import { TscopgError, deserializeError, serializeError } from "../errors.js";
+import { decodeValue, encodeShallow } from "./codecs.js";
+import { kindEntry, kindOf } from "./kinds.js";
+import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
+import { transports, type WorkerCall } from "./transports.js";
 
 const { port, state } = workerData as { port: MessagePort; state: Int32Array };
 
 /**
  * The synchronous facade's answer limit for a Config whose `queryTimeout` is `null`. A blocked call would otherwise
- * wait forever for a server that stopped answering (this worker stays alive and keeps its heartbeat, so the bridge's
- * stall check never fires). Five minutes leaves room for long reports, migrations and index builds, and still lets
- * an unattended script fail instead of hanging; `queryTimeout: 0` lifts the limit, any other value replaces it.
+ * wait forever for a server that stopped answering. Five minutes leaves room for long reports, migrations and index
+ * builds, and still lets an unattended script fail instead of hanging; `queryTimeout: 0` lifts the limit, any other
+ * value replaces it.
  */
 const SYNC_DEFAULT_QUERY_TIMEOUT_MS = 5 * 60_000;
 setDefaultQueryTimeout(SYNC_DEFAULT_QUERY_TIMEOUT_MS);
@@ -26,9 +29,10 @@ setDefaultQueryTimeout(SYNC_DEFAULT_QUERY_TIMEOUT_MS);
 const handles = new Map<number, object>();
 let nextHandle = 1;
 
+/** A worker value for the main thread: objects of a handle kind stay here and travel as a handle. */
 function toHandle(value: unknown): unknown {
   const kind = kindOf(value);
-  if (kind === undefined) return encodeConfig(value);
+  if (kind === undefined) return encodeShallow(value);
   const id = nextHandle++;
   handles.set(id, value as object);
   return { __tscopgHandle: id, kind };
@@ -40,27 +44,124 @@ function get(id: number): Record<string | symbol, unknown> {
   return obj as Record<string | symbol, unknown>;
 }
 
-function decodeArg(a: unknown): unknown {
-  return isHandleRef(a) ? get(a.__tscopgHandle) : decodeConfig(a);
+/** Posts a message to the main thread and wakes it. */
+function send(msg: WorkerMessage): void {
+  let payload: Buffer;
+  try {
+    payload = serialize(msg);
+  } catch (err) {
+    if (msg.kind !== "done") throw err;
+    const error = new TscopgError(`result cannot be sent to the main thread: ${String(err)}`);
+    payload = serialize({ id: msg.id, kind: "done", ok: false, error: serializeError(error) } satisfies WorkerMessage);
+  }
+  port.postMessage(payload);
+  Atomics.add(state, 0, 1);
+  Atomics.notify(state, 0);
 }
 
-async function dispatch(req: Request): Promise<unknown> {
+/** A request in progress, and what it asked the main thread that is not answered yet. */
+class Call implements WorkerCall {
+  private seq = 0;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  over = false;
+
+  constructor(readonly id: number) {}
+
+  /** Asks the main thread (run a callback, pull items) and resolves with its answer. */
+  ask(body: { kind: "callback"; fn: number; args: unknown[] } | { kind: "pull"; iter: number; max: number }): Promise<unknown> {
+    if (this.over) {
+      return Promise.reject(new TscopgError("a callback or iterable of a synchronous call was used after that call returned"));
+    }
+    const call = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(call, { resolve, reject });
+      send({ id: this.id, call, ...body } as WorkerMessage);
+    });
+  }
+
+  /** Sends a transport part of the answer. */
+  part(part: unknown): void {
+    if (!this.over) send({ id: this.id, kind: "part", part });
+  }
+
+  answer(reply: Reply): void {
+    const p = this.pending.get(reply.call);
+    if (p === undefined) return;
+    this.pending.delete(reply.call);
+    if (reply.ok) p.resolve(reply.value);
+    else p.reject(Object.assign(deserializeError(reply.error), { [MAIN_ERROR]: reply.ref }));
+  }
+
+  finish(msg: WorkerMessage): void {
+    if (this.over) return;
+    this.over = true;
+    for (const p of this.pending.values()) p.reject(new TscopgError("the synchronous call ended"));
+    this.pending.clear();
+    calls.delete(this.id);
+    send(msg);
+  }
+}
+
+/** Marks an error raised by a main-thread callback (its number there), so the caller gets its own object back. */
+const MAIN_ERROR = Symbol("tscopg.mainError");
+
+/** Requests in progress, by id (a main-thread callback may start a nested one). */
+const calls = new Map<number, Call>();
+
+/** An iterable whose items the main thread hands over in chunks, as they are pulled. */
+function pulled(call: Call, iter: number): AsyncIterable<unknown> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let max = 64;
+      for (;;) {
+        const { values, done } = (await call.ask({ kind: "pull", iter, max })) as { values: unknown[]; done: boolean };
+        for (const v of values) yield decodeArg(call, v);
+        if (done) return;
+        max = Math.min(max * 2, 4096);
+      }
+    },
+  };
+}
+
+function decodeArg(call: Call, a: unknown): unknown {
+  return decodeValue(a, (v) => {
+    if (isHandleRef(v)) return get(v.__tscopgHandle);
+    if (isCallbackRef(v)) {
+      const fn = v.__tscopgCallback;
+      return (...args: unknown[]) => call.ask({ kind: "callback", fn, args: args.map(toHandle) }).then((r) => decodeArg(call, r));
+    }
+    if (isIterableRef(v)) return pulled(call, v.__tscopgIterable);
+    return v;
+  });
+}
+
+/** The async class of kind `name`, loading the module that registers it the first time it is needed. */
+async function classOf(name: string, module: string | undefined): Promise<unknown> {
+  if (kindEntry(name) === undefined && module !== undefined) await import(module);
+  const entry = kindEntry(name);
+  if (entry === undefined) throw new TscopgError(`the synchronous worker knows no class ${name}`);
+  return entry.cls;
+}
+
+async function dispatch(call: Call, req: Request): Promise<unknown> {
+  const args = "args" in req ? req.args.map((a) => decodeArg(call, a)) : [];
   switch (req.op) {
     case "new": {
-      const Cls = asyncKinds[req.kind as keyof typeof asyncKinds] as unknown as new (...a: unknown[]) => object;
-      return new Cls(...req.args.map(decodeArg));
+      const Cls = (await classOf(req.kind, req.module)) as new (...a: unknown[]) => object;
+      return new Cls(...args);
     }
     case "static": {
-      const Cls = asyncKinds[req.kind as keyof typeof asyncKinds] as unknown as Record<string, (...a: unknown[]) => unknown>;
-      return Cls[req.method]!(...req.args.map(decodeArg));
+      const Cls = (await classOf(req.kind, req.module)) as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return Cls[req.method]!(...args);
     }
     case "call": {
       const obj = get(req.handle);
+      const special = req.transport === undefined ? undefined : transports[req.transport];
       const fn = obj[req.method];
       if (typeof fn !== "function") throw new TscopgError(`${req.method} is not a method`);
-      const args = req.args.map(decodeArg);
+      const run = () => (special ? special(call, obj, req.method, args) : fn.apply(obj, args));
       const scope = req.scope ? (handles.get(req.scope) as AsyncTransaction | undefined) : undefined;
-      return scope ? ambientTransaction.run(scope, () => fn.apply(obj, args)) : fn.apply(obj, args);
+      return scope ? ambientTransaction.run(scope, run) : run();
     }
     case "get":
       return get(req.handle)[req.prop];
@@ -68,6 +169,22 @@ async function dispatch(req: Request): Promise<unknown> {
       const obj = get(req.handle) as Partial<AsyncIterable<unknown>>;
       if (typeof obj[Symbol.asyncIterator] !== "function") throw new TscopgError("this object is not iterable");
       return obj[Symbol.asyncIterator]!();
+    }
+    case "next": {
+      const it = get(req.handle) as unknown as AsyncIterator<unknown>;
+      const values: unknown[] = [];
+      while (values.length < req.max) {
+        const r = await it.next();
+        if (r.done) return { values, done: true };
+        values.push(r.value);
+      }
+      return { values, done: false };
+    }
+    case "end": {
+      const it = get(req.handle) as unknown as AsyncIterator<unknown> & { _unread?: (n: number) => void };
+      if (req.unread > 0) it._unread?.(req.unread);
+      await it.return?.();
+      return undefined;
     }
     case "dispose": {
       const obj = handles.get(req.handle) as Partial<AsyncDisposable> | undefined;
@@ -89,45 +206,42 @@ async function dispatch(req: Request): Promise<unknown> {
   }
 }
 
-function reply(res: Response): void {
-  let payload: Buffer;
-  try {
-    payload = serialize(res);
-  } catch (err) {
-    payload = serialize({ ok: false, error: serializeError(new TscopgError(`result cannot be sent to the main thread: ${String(err)}`)) });
-  }
-  port.postMessage(payload);
-  Atomics.store(state, 0, 1);
-  Atomics.notify(state, 0);
+function failure(id: number, err: unknown): WorkerMessage {
+  const ref = (err as { [MAIN_ERROR]?: number } | null)?.[MAIN_ERROR];
+  return { id, kind: "done", ok: false, error: serializeError(err), ref };
 }
 
-let busy = false;
+/** The innermost request in progress: an uncaught exception is reported to it. */
+const stack: Call[] = [];
 process.on("uncaughtException", (err) => {
-  if (busy) {
-    busy = false;
-    reply({ ok: false, error: serializeError(err) });
-  }
+  const call = stack.pop();
+  call?.finish(failure(call.id, err));
 });
 
 /** Iterations the worker waits for the next request after answering, before yielding to its event loop. */
 const POLL_LIMIT = Number(process.env.TSCOPG_SYNC_SPIN ?? 20_000);
 
-function handle(req: Request): void {
-  const isRelease = req.op === "release";
-  if (!isRelease) busy = true;
-  dispatch(req).then(
-    (value) => {
-      if (isRelease || !busy) return;
-      busy = false;
-      reply({ ok: true, value: toHandle(value) });
-      pollNext();
-    },
-    (err: unknown) => {
-      if (isRelease || !busy) return;
-      busy = false;
-      reply({ ok: false, error: serializeError(err) });
-      pollNext();
-    },
+function handle(msg: ToWorker): void {
+  if (msg.op === "reply") {
+    calls.get(msg.id)?.answer(msg);
+    return;
+  }
+  if (msg.op === "release") {
+    void dispatch(new Call(0), msg).catch(() => undefined);
+    return;
+  }
+  const call = new Call(msg.id);
+  calls.set(msg.id, call);
+  stack.push(call);
+  const done = (m: WorkerMessage) => {
+    const i = stack.indexOf(call);
+    if (i >= 0) stack.splice(i, 1);
+    call.finish(m);
+    if (stack.length === 0) pollNext();
+  };
+  dispatch(call, msg).then(
+    (value) => done({ id: msg.id, kind: "done", ok: true, value: toHandle(value) }),
+    (err: unknown) => done(failure(msg.id, err)),
   );
 }
 
@@ -140,15 +254,15 @@ function pollNext(): void {
     if (Atomics.load(state, 2) !== 0) {
       Atomics.store(state, 2, 0);
       const msg = receiveMessageOnPort(port);
-      if (msg !== undefined) handle(msg.message as Request);
+      if (msg !== undefined) handle(msg.message as ToWorker);
       return;
     }
   }
 }
 
-port.on("message", (req: Request) => {
-  Atomics.store(state, 2, 0);
-  handle(req);
+port.on("message", (msg: ToWorker) => {
+  if (msg.op !== "reply") Atomics.store(state, 2, 0);
+  handle(msg);
 });
 
 // Started, and a heartbeat: lets a blocked main thread tell a busy worker from a dead one.

@@ -1,0 +1,50 @@
+/**
+ * Installs the feature registry on the executor classes: each feature becomes a flat method of `Queryable` (so
+ * the database, its connections and transactions, and pools, which extend the database, all have it), and each
+ * namespace a getter returning a per-object cached namespace object whose methods call the flat ones. Imported
+ * by the package entry and by the synchronous facade's class table, so the main thread and the worker install
+ * the same features.
+ * @module
+ */
+import { Queryable } from "../core/queryable.js";
+import { featureFunctions, featureNamespaces, type FeatureApi } from "./registry.js";
+
+declare module "../core/queryable.js" {
+  // Every executor has every feature, flat and by namespace.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface Queryable extends FeatureApi<"async"> {}
+}
+
+const namespaceCache = new WeakMap<object, Map<string, object>>();
+
+function install(proto: object): void {
+  if (Object.prototype.hasOwnProperty.call(proto, "__tscopgFeatures")) return;
+  Object.defineProperty(proto, "__tscopgFeatures", { value: true });
+  for (const [name, fn] of featureFunctions) {
+    if (name in proto) throw new TypeError(`feature ${name} would replace an existing method`);
+    const method = {
+      [name](this: Queryable, ...args: unknown[]) {
+        return fn(this, ...args);
+      },
+    }[name]!;
+    Object.defineProperty(proto, name, { configurable: true, writable: true, value: method });
+  }
+  for (const [ns, names] of featureNamespaces) {
+    Object.defineProperty(proto, ns, {
+      configurable: true,
+      get(this: Record<string, (...a: unknown[]) => unknown>) {
+        let cache = namespaceCache.get(this);
+        if (cache === undefined) namespaceCache.set(this, (cache = new Map()));
+        let obj = cache.get(ns);
+        if (obj === undefined) {
+          const target = this;
+          obj = Object.freeze(Object.fromEntries(names.map((m) => [m, (...args: unknown[]) => target[m]!(...args)])));
+          cache.set(ns, obj);
+        }
+        return obj;
+      },
+    });
+  }
+}
+
+install(Queryable.prototype);

@@ -1,0 +1,43 @@
+/**
+ * Transports: how a method's answer crosses from the worker to the main thread when a plain value would be too
+ * slow (e.g. many rows: moved as bytes in chunks and decoded on the main thread, which is blocked anyway). Each
+ * transport has a worker side, which runs the method and sends parts, and a main side, which consumes the parts
+ * and builds the value the caller gets. The sync surface (`surface.ts`) says which method uses which.
+ * @module
+ */
+
+/** What a worker-side transport can do with the request it serves. */
+export interface WorkerCall {
+  readonly id: number;
+  /** Sends one part of the answer to the main thread (consumed by the transport's main side, in order). */
+  part(part: unknown): void;
+}
+
+/** The worker side: runs `method` on `obj` and resolves with the final value (sent after the parts). */
+export type WorkerTransport = (call: WorkerCall, obj: Record<string | symbol, unknown>, method: string, args: unknown[]) => Promise<unknown>;
+
+/** The main side of one call: takes the parts as they come, then builds the caller's value from the final one. */
+export interface MainReceiver {
+  onPart(part: unknown): void;
+  finish(value: unknown): unknown;
+}
+
+/** A transport, both sides. */
+export interface Transport {
+  worker: WorkerTransport;
+  /** A receiver for one call. */
+  main(method: string): MainReceiver;
+}
+
+/** Transports by name. */
+export const transportTable: Record<string, Transport> = {};
+
+/** The worker sides, by name. */
+export const transports: Record<string, WorkerTransport | undefined> = new Proxy({} as Record<string, WorkerTransport | undefined>, {
+  get: (_t, name: string) => transportTable[name]?.worker,
+});
+
+/** Registers a transport (from a module both threads load). */
+export function registerTransport(name: string, transport: Transport): void {
+  transportTable[name] = transport;
+}
