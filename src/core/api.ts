@@ -50,6 +50,17 @@ export interface ExecuteOptions {
   autocommit?: boolean | undefined;
 }
 
+/** Options of `executeMany`. */
+export interface ExecuteManyOptions<M extends Mode = "async"> {
+  /**
+   * Parameter sets sent per round trip (default 5000). Input that fits in one chunk runs as one pipelined batch
+   * on the database's shared connection; longer input runs chunk after chunk in one transaction.
+   */
+  chunkSize?: number | undefined;
+  /** Called after each chunk with the rows affected so far (on the synchronous facade: a plain function). */
+  onProgress?: ((rowsSoFar: number) => CallbackResult<M, void>) | undefined;
+}
+
 /** A statement's full result. */
 export interface QueryResult<R extends object = Row> {
   rows: R[];
@@ -76,8 +87,12 @@ export interface QueryApi<M extends Mode> {
   execute<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R[]>;
   /** Like {@link execute} but returns the whole result: rows, rowCount, command and fields. */
   query<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, QueryResult<R>>;
-  /** Runs one statement per parameter set, pipelined, all-or-nothing; returns the total rows affected. */
-  executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Out<M, number>;
+  /**
+   * Runs one statement per parameter set, pipelined, all-or-nothing; returns the total rows affected. The sets
+   * may come from any iterable or async iterable (a generator of millions): they are read and sent in chunks of
+   * `chunkSize`, inside one transaction, so memory stays bounded; `onProgress` is called after each chunk.
+   */
+  executeMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions<M>): Out<M, number>;
   /** The first row, or `null` when there is none. */
   fetchOne<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Out<M, R | null>;
   /** The first column of the first row, or `null` when there is no row. */
@@ -137,7 +152,7 @@ export interface CursorApi<M extends Mode> {
   /** Runs a statement; its rows become available to the fetch methods. */
   execute(sql: string, params?: QueryParams | null): Out<M, void>;
   /** Runs a statement once per parameter set (pipelined). */
-  executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Out<M, void>;
+  executeMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions<M>): Out<M, void>;
   fetchOne<R extends object = Row>(): Out<M, R | null>;
   fetchMany<R extends object = Row>(size?: number): Out<M, R[]>;
   fetchAll<R extends object = Row>(): Out<M, R[]>;

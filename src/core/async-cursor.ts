@@ -3,7 +3,7 @@
  * @module
  */
 import type { QueryParams } from "../sql/placeholders.js";
-import type { CursorApi, Row } from "./api.js";
+import type { CursorApi, ExecuteManyOptions, Row } from "./api.js";
 import type { AsyncConnection } from "./async-connection.js";
 import type { Finishable } from "./scoped.js";
 
@@ -45,8 +45,8 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
     this.#fields = r.fields.length > 0 ? r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) : null;
   }
 
-  async executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<void> {
-    this.#rowCount = await this.conn.executeMany(sql, paramsSeq);
+  async executeMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<void> {
+    this.#rowCount = await this.conn.executeMany(sql, paramsSeq, options);
     this.#rows = [];
     this.#pos = 0;
     this.#fields = null;

@@ -5,7 +5,7 @@
  */
 import { ParameterError } from "../errors.js";
 
-export type OptionKind = "string" | "boolean" | "number" | "string?" | "boolean?" | "number?";
+export type OptionKind = "string" | "boolean" | "number" | "function" | "string?" | "boolean?" | "number?" | "function?";
 
 /**
  * Returns `options` (or `{}`) after checking it against `shape` (key → expected type; `?` allows `null`).

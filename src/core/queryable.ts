@@ -4,10 +4,11 @@
  * are written once against this class.
  * @module
  */
-import { locateError } from "../errors.js";
 import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholders.js";
 import { encodeParams } from "../sql/encode.js";
-import type { ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
+import { ParameterError, locateError } from "../errors.js";
+import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
+import { checkOptions } from "./options.js";
 import { PgSession } from "./pg-session.js";
 
 /** A plain copy (the driver's result object carries parser functions, which cannot cross a worker boundary). */
@@ -89,21 +90,79 @@ export abstract class Queryable implements QueryApi<"async"> {
   }
 
   /** @inheritDoc */
-  executeMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<number> {
-    return located(this.runMany(sql, paramsSeq), sql);
+  executeMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
+    return located(this.runMany(sql, paramsSeq, options), sql);
   }
 
-  private async runMany(sql: string, paramsSeq: Iterable<QueryParams>): Promise<number> {
+  private async runMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
     checkSqlText(sql); // also when there is nothing to run
-    let text: string | undefined;
-    const list: unknown[][] = [];
-    for (const params of paramsSeq) {
-      const q = prepareQuery(sql, params);
-      text ??= q.text;
-      list.push(encodeParams(q.values) ?? []);
+    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", options, MANY_OPTIONS);
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ParameterError(`executeMany(): chunkSize must be an integer ≥ 1, got ${chunkSize}`);
+    const chunks = chunksOf(sql, paramsSeq, chunkSize);
+    try {
+      const first = await chunks.next();
+      if (first.done) return 0;
+      const second = await chunks.next();
+      if (second.done) {
+        // One chunk: one pipelined burst (BEGIN + statements + COMMIT), wherever this object's statements go.
+        const n = await this.runBatch(sql, first.value);
+        await onProgress?.(n);
+        return n;
+      }
+      // More: chunk after chunk inside one transaction (a savepoint when one is open), so all or nothing.
+      const starter = this as unknown as { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> };
+      return await starter.transaction(async (tx) => {
+        let total = 0;
+        for (let next: IteratorResult<Batch> = first; !next.done; next = next === first ? second : await chunks.next()) {
+          total += await tx.runBatch(sql, next.value);
+          await onProgress?.(total);
+        }
+        return total;
+      });
+    } finally {
+      await chunks.return(undefined);
     }
-    if (text === undefined) return 0;
-    const session = await this.sessionFor(undefined, sql);
-    return session.batch(text, list, true);
   }
+
+  /** Runs one chunk of `executeMany` (atomic on its own; joins the transaction it runs in). @internal */
+  protected async runBatch(sql: string, batch: Batch): Promise<number> {
+    const session = await this.sessionFor(undefined, sql);
+    return session.batch(batch.text, batch.values, true);
+  }
+}
+
+/** One chunk of `executeMany`: the statement text and its parameter lists. */
+interface Batch {
+  text: string;
+  values: unknown[][];
+}
+
+const DEFAULT_CHUNK = 5000;
+const MANY_OPTIONS = { chunkSize: "number", onProgress: "function" } as const;
+
+/** Reads parameter sets (from an iterable or an async iterable) into encoded chunks of at most `size`. */
+async function* chunksOf(sql: string, seq: Iterable<QueryParams> | AsyncIterable<QueryParams>, size: number): AsyncGenerator<Batch, void, undefined> {
+  if (seq === null || typeof seq !== "object" || !(Symbol.iterator in seq || Symbol.asyncIterator in seq)) {
+    throw new ParameterError(`executeMany(): the parameter sets must be an iterable (an array, a generator, …), got ${seq === null ? "null" : typeof seq}`);
+  }
+  let text: string | undefined;
+  let values: unknown[][] = [];
+  const add = (params: QueryParams): boolean => {
+    const q = prepareQuery(sql, params);
+    text ??= q.text;
+    values.push(encodeParams(q.values) ?? []);
+    return values.length === size;
+  };
+  const take = (): Batch => {
+    const batch = { text: text!, values };
+    values = [];
+    return batch;
+  };
+  // A plain iterable is read without a microtask per item (an array of 100k sets is the common case).
+  if (Symbol.asyncIterator in seq) {
+    for await (const params of seq) if (add(params)) yield take();
+  } else {
+    for (const params of seq) if (add(params)) yield take();
+  }
+  if (values.length > 0) yield take();
 }

@@ -8,7 +8,17 @@
  */
 import { encodeValue } from "./codecs.js";
 import type { CallContext } from "./bridge.js";
-import { paramsForWorker } from "./params.js";
+import { encodeParamSet, paramsForWorker } from "./params.js";
+
+/** An iterator whose items are mapped by `f` as they are pulled. */
+function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterator<unknown> {
+  return {
+    next() {
+      const r = it.next();
+      return r.done ? r : { done: false, value: f(r.value) };
+    },
+  };
+}
 
 /** Methods whose second argument holds statement parameters (encoded like the async API encodes them). */
 const STATEMENT_METHODS = new Set(["execute", "query", "fetchOne", "fetchVal", "fetchAll", "executeMany"]);
@@ -37,14 +47,24 @@ export function encodeArgs(
     const handle = handleOf(v);
     if (handle !== undefined) return { __tscopgHandle: handle };
     if (Symbol.iterator in v && !isCloneableIterable(v)) {
-      ctx.iterators.push((v as Iterable<unknown>)[Symbol.iterator]());
-      return { __tscopgIterable: ctx.iterators.length - 1 };
+      const items = (v as Iterable<unknown>)[Symbol.iterator]();
+      return pulled(ctx, mapIterator(items, (x) => encodeReply(x, ctx, handleOf, `an item given to ${method}()`)));
     }
     return v;
   };
-  return args.map((a, i) =>
-    i === 1 && STATEMENT_METHODS.has(method) && typeof args[0] === "string" ? paramsForWorker(method, a) : encodeValue(a, leaf, `argument ${i + 1} of ${method}()`),
-  );
+  return args.map((a, i) => {
+    if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof args[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);
+    // A generator of parameter sets is pulled in chunks, each set encoded as it is read (10M sets need not fit).
+    if (method === "executeMany" && typeof a === "object" && a !== null && Symbol.iterator in a && !Array.isArray(a)) {
+      return pulled(ctx, mapIterator((a as Iterable<unknown>)[Symbol.iterator](), encodeParamSet));
+    }
+    return paramsForWorker(method, a);
+  });
+}
+
+function pulled(ctx: CallContext, it: Iterator<unknown>): { __tscopgIterable: number } {
+  ctx.iterators.push(it);
+  return { __tscopgIterable: ctx.iterators.length - 1 };
 }
 
 /** Encodes a value the main thread hands to the worker during a call (a pulled item, a callback's result). */

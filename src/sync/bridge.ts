@@ -69,7 +69,7 @@ function start(): Bridge {
 export interface CallContext {
   /** The callbacks passed as arguments (by number). */
   callbacks: ((...args: unknown[]) => unknown)[];
-  /** The iterators of the iterables passed as arguments (by number). */
+  /** The iterators of the iterables passed as arguments (by number), yielding items ready for the worker. */
   iterators: Iterator<unknown>[];
   /** Turns a value from the worker into a main-thread value (handles become sync objects). */
   decode(v: unknown): unknown;
@@ -158,7 +158,7 @@ function pull(ctx: CallContext | undefined, n: number, max: number): { values: u
   while (values.length < max) {
     const r = it.next();
     if (r.done) return { values, done: true };
-    values.push(ctx!.encode(r.value));
+    values.push(r.value);
   }
   return { values, done: false };
 }

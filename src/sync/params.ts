@@ -32,7 +32,7 @@ function mapChanged(arr: readonly unknown[], f: (v: unknown) => unknown): unknow
  * primitives go unchanged, for the worker to answer as the async API does; another object (a class instance,
  * a Map) is refused here, as the async API refuses it, since structured cloning would make it a plain object.
  */
-function encodeSet(params: unknown): unknown {
+export function encodeParamSet(params: unknown): unknown {
   if (Array.isArray(params)) return mapChanged(params, encodeOne);
   if (typeof params !== "object" || params === null) return params;
   checkParamsContainer(params);
@@ -49,8 +49,8 @@ function encodeSet(params: unknown): unknown {
  * the worker. `executeMany`'s sequence is read into an array (a generator cannot be copied).
  */
 export function paramsForWorker(method: string, params: unknown): unknown {
-  if (!SEQUENCE_METHODS.has(method)) return encodeSet(params);
+  if (!SEQUENCE_METHODS.has(method)) return encodeParamSet(params);
   if (typeof params !== "object" || params === null || !(Symbol.iterator in params)) return params;
   const list = Array.isArray(params) ? params : Array.from(params as Iterable<unknown>);
-  return mapChanged(list, encodeSet);
+  return mapChanged(list, encodeParamSet);
 }

@@ -1,0 +1,154 @@
+/**
+ * The feature registry: every feature is reachable flat and through its namespace, on the database, inside a
+ * transaction and on a connection, async and sync alike, and each call gives the same answer, read from the server.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { AsyncDatabase, Database, ParameterError } from "../src/index.js";
+import { featureNamespaces, registry } from "../src/features/registry.js";
+import { SURFACE_FILE, renderSurface } from "../src/sync/surface-doc.js";
+import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+
+let ctx: TestSchema;
+let adb: AsyncDatabase;
+let db: Database;
+
+before(async () => {
+  ctx = await createTestSchema("registry");
+  adb = new AsyncDatabase(ctx.config);
+  db = new Database(ctx.config);
+  await adb.execute("CREATE TABLE widgets (id int)");
+  await adb.execute("CREATE VIEW widget_view AS SELECT * FROM widgets");
+});
+
+after(async () => {
+  db?.close();
+  await adb?.close();
+  await ctx?.drop();
+});
+
+type Target = Record<string, unknown>;
+
+/**
+ * One call per feature, with arguments for this test's schema, and the answer the server gives (read without the
+ * library).
+ */
+async function expectations(): Promise<{ ns: string; name: string; args: unknown[]; expected: unknown }[]> {
+  const [{ user }] = await rawQuery<{ user: string }>("SELECT current_user AS user");
+  const schemas = (await rawQuery<{ n: string }>(
+    "SELECT nspname AS n FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname",
+  )).map((r) => r.n);
+  const [{ bytes }] = await rawQuery<{ bytes: string }>("SELECT pg_database_size(current_database())::text AS bytes");
+  return [
+    { ns: "schema", name: "listSchemas", args: [], expected: schemas },
+    { ns: "schema", name: "schemaExists", args: [ctx.schema], expected: true },
+    { ns: "schema", name: "listTables", args: [{ schema: ctx.schema }], expected: ["widgets"] },
+    { ns: "schema", name: "tableExists", args: ["widget_view", { schema: ctx.schema }], expected: true },
+    { ns: "admin", name: "roleExists", args: [user!], expected: true },
+    { ns: "maint", name: "size", args: [{ pretty: false }], expected: BigInt(bytes!) },
+  ];
+}
+
+describe("the feature registry", () => {
+  test("the expectations above cover every registered feature", async () => {
+    const covered = new Set((await expectations()).map((e) => `${e.ns}.${e.name}`));
+    for (const [ns, names] of featureNamespaces) for (const n of names) assert.ok(covered.has(`${ns}.${n}`), `${ns}.${n} is not called`);
+  });
+
+  test("every feature answers the same flat and through its namespace, async and sync, on the database", async () => {
+    for (const { ns, name, args, expected } of await expectations()) {
+      const label = `${ns}.${name}`;
+      assert.deepEqual(await (adb as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args), expected, `async flat ${label}`);
+      assert.deepEqual(await ((adb as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => Promise<unknown>)(...args), expected, `async ${label}`);
+      assert.deepEqual((db as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args), expected, `sync flat ${label}`);
+      assert.deepEqual(((db as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => unknown)(...args), expected, `sync ${label}`);
+    }
+  });
+
+  test("inside a transaction and on a connection, features run there (they see uncommitted work)", async () => {
+    const cases = await expectations();
+    await adb.transaction(async (tx) => {
+      await tx.execute("CREATE TABLE gadgets (id int)");
+      assert.deepEqual(await tx.schema.listTables({ schema: ctx.schema }), ["gadgets", "widgets"]);
+      assert.deepEqual(await adb.schema.listTables({ schema: ctx.schema }), ["gadgets", "widgets"]); // joins the transaction
+      for (const { ns, name, args, expected } of cases.filter((c) => c.name !== "listTables")) {
+        assert.deepEqual(await ((tx as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => Promise<unknown>)(...args), expected);
+      }
+      await tx.rollback();
+    });
+    assert.throws(
+      () =>
+        db.transaction((tx) => {
+          tx.execute("CREATE TABLE gizmos (id int)");
+          assert.deepEqual(tx.schema.listTables({ schema: ctx.schema }), ["gizmos", "widgets"]);
+          assert.deepEqual(tx.listTables({ schema: ctx.schema }), ["gizmos", "widgets"]);
+          assert.deepEqual(db.schema.listTables({ schema: ctx.schema }), ["gizmos", "widgets"]); // joins the transaction
+          for (const { ns, name, args, expected } of cases.filter((c) => c.name !== "listTables")) {
+            assert.deepEqual(((tx as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => unknown)(...args), expected);
+          }
+          throw new Error("roll back");
+        }),
+      /roll back/,
+    );
+    // Both rolled back: the tables created inside are gone.
+    assert.deepEqual(db.schema.listTables({ schema: ctx.schema }), ["widgets"]);
+    await adb.connect(async (conn) => {
+      await conn.execute("CREATE TABLE doohickeys (id int)");
+      assert.equal(await conn.schema.tableExists("doohickeys", { schema: ctx.schema }), true);
+      await conn.rollback();
+      assert.equal(await conn.tableExists("doohickeys", { schema: ctx.schema }), false);
+    });
+    db.connect((conn) => {
+      conn.execute("CREATE TABLE doohickeys (id int)");
+      assert.equal(conn.schema.tableExists("doohickeys", { schema: ctx.schema }), true);
+      conn.rollback();
+      assert.equal(conn.tableExists("doohickeys", { schema: ctx.schema }), false);
+    });
+  });
+
+  test("a namespace is one cached object per handle, and its methods are plain functions on both sides", () => {
+    assert.equal(adb.schema, adb.schema);
+    assert.equal(db.schema, db.schema);
+    assert.notEqual(db.schema, new Database(ctx.config).schema);
+    for (const [ns, names] of featureNamespaces) {
+      for (const n of names) {
+        assert.equal(typeof (db as unknown as Record<string, Target>)[ns]![n], "function", `Database.${ns}.${n}`);
+        assert.equal(typeof (adb as unknown as Record<string, Target>)[ns]![n], "function", `AsyncDatabase.${ns}.${n}`);
+      }
+    }
+    assert.deepEqual(Object.keys(registry).sort(), [...featureNamespaces.keys()].sort());
+  });
+
+  test("bad arguments are the same error on both sides", async () => {
+    const cases: [(q: Record<string, Target>) => unknown, RegExp][] = [
+      [(q) => (q.schema!.listTables as (o: unknown) => unknown)({ shema: "x" }), /unknown option "shema"/],
+      [(q) => (q.schema!.tableExists as (n: unknown, o: unknown) => unknown)("t", { schema: 5 }), /option schema must be a string/],
+      [(q) => (q.schema!.tableExists as (n: unknown) => unknown)("bad name; drop"), /./],
+      [(q) => (q.maint!.size as (o: unknown) => unknown)(new Map()), /options must be a plain object/],
+    ];
+    for (const [call, pattern] of cases) {
+      const ea = await Promise.resolve()
+        .then(() => call(adb as never))
+        .then(() => assert.fail("async: expected an error"), (e: unknown) => e as Error);
+      let es: Error | undefined;
+      try {
+        call(db as never);
+      } catch (e) {
+        es = e as Error;
+      }
+      assert.ok(es, "sync: expected an error");
+      assert.equal(es.constructor, ea.constructor);
+      assert.equal(es.message, ea.message);
+      assert.match(ea.message, pattern);
+    }
+    await assert.rejects(adb.schema.listTables({ shema: "x" } as never), ParameterError);
+  });
+});
+
+describe("the sync surface listing", () => {
+  test(`${SURFACE_FILE} is current (run \`npm run gen:sync\` after changing the async classes or the registry)`, () => {
+    const committed = readFileSync(new URL(`../${SURFACE_FILE}`, import.meta.url), "utf8");
+    assert.equal(committed, renderSurface());
+  });
+});
