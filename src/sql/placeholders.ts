@@ -35,6 +35,7 @@ import {
   skipBlockComment,
   skipDollarQuoted,
 } from "./lexer.js";
+import { SESSION_STATE, StatementWords, TX_BEGINS, TX_ENDS } from "./statement-kind.js";
 
 /** Parameters of a statement: an array for `$n` placeholders, a plain object for `:name` placeholders. */
 export type QueryParams = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -60,8 +61,8 @@ interface Scanned {
   readonly named: CompiledNamed;
   /** The highest `$n` outside strings, comments and dollar quotes (0 when none): the server's parameter count. */
   readonly positional: number;
-  /** Which transaction-control statements the text contains ({@link TX_BEGINS} | {@link TX_ENDS}). */
-  readonly control: number;
+  /** What its statements do to the connection: {@link TX_BEGINS} | {@link TX_ENDS} | {@link SESSION_STATE}. */
+  readonly flags: number;
   /** Why the text cannot take named parameters (raised by {@link compileNamed} only, not by other scans). */
   readonly invalidNamed?: string | undefined;
   /** The text contains a NUL character, which no protocol message can carry. */
@@ -111,10 +112,7 @@ function tooManyError(count: number): ParameterError {
   );
 }
 
-/** {@link transactionControl} flag: a statement begins a transaction block (`BEGIN`, `START TRANSACTION`). */
-export const TX_BEGINS = 1;
-/** {@link transactionControl} flag: a statement ends one (`COMMIT`, `END`, `ROLLBACK`, `ABORT`, `PREPARE TRANSACTION`). */
-export const TX_ENDS = 2;
+export { TX_BEGINS, TX_ENDS } from "./statement-kind.js";
 
 /**
  * Which transaction-control statements `sql` contains, as {@link TX_BEGINS} / {@link TX_ENDS} flags (0 for none):
@@ -123,32 +121,18 @@ export const TX_ENDS = 2;
  * is not an end. Cached per text, like the placeholder scan.
  */
 export function transactionControl(sql: string): number {
-  return scanCached(sql).control;
+  return scanCached(sql).flags & (TX_BEGINS | TX_ENDS);
 }
 
-/** Classifies a statement by its first two words (upper case; `second` is "" when there is none). */
-function controlOf(first: string, second: string): number {
-  switch (first) {
-    case "BEGIN":
-      return TX_BEGINS;
-    case "START":
-      return second === "TRANSACTION" ? TX_BEGINS : 0;
-    case "END":
-    case "ABORT":
-      return TX_ENDS;
-    case "COMMIT":
-      return second === "PREPARED" ? 0 : TX_ENDS;
-    case "ROLLBACK":
-      return second === "PREPARED" || second === "TO" ? 0 : TX_ENDS;
-    case "PREPARE":
-      return second === "TRANSACTION" ? TX_ENDS : 0;
-    default:
-      return 0;
-  }
+/**
+ * Whether `sql` may change session state that outlives its transaction (a session `SET`, a temporary table, a
+ * prepared statement, `LISTEN`, a session advisory lock, …: see {@link SESSION_STATE}), so that a connection that
+ * ran it must be reset before someone else uses it. Errs on the side of `true`. Cached per text, like the
+ * placeholder scan.
+ */
+export function changesSessionState(sql: string): boolean {
+  return (scanCached(sql).flags & SESSION_STATE) !== 0;
 }
-
-/** Leading words that may make a statement transaction control (the others need no second word). */
-const CONTROL_FIRST = new Set(["BEGIN", "START", "END", "ABORT", "COMMIT", "ROLLBACK", "PREPARE"]);
 
 /**
  * Turns SQL text and parameters into what the driver takes.
@@ -216,13 +200,15 @@ const CACHE_LIMIT = 500;
 /** Longer SQL texts are compiled every time instead of being kept in the cache. */
 const CACHE_MAX_SQL_LENGTH = 16_384;
 const cache = new Map<string, Scanned>();
+/** The last statement too long for the cache, with its scan. */
+let lastLong: { sql: string; scanned: Scanned } | undefined;
 
 // Character codes used by the scanner.
 /**
  * Compiles `:name` placeholders into `$1..$n`, copying everything else through untouched.
  *
  * A placeholder is `:` followed by `[A-Za-z_][A-Za-z0-9_]*`, not preceded by another `:`. Results are cached
- * (up to 500 statements, oldest evicted first; texts over 16 KiB are not cached), so the returned object is
+ * (up to 500 statements, oldest evicted first; of the texts over 16 KiB only the last one), so the returned object is
  * frozen and shared: do not mutate it.
  *
  * @param sql - the statement text.
@@ -248,16 +234,20 @@ function namedOf(scanned: Scanned): CompiledNamed {
 /** {@link scan} through the bounded cache. */
 function scanCached(sql: string): Scanned {
   checkSqlText(sql);
+  if (sql.length > CACHE_MAX_SQL_LENGTH) {
+    // Not cached, but a long statement is asked about several times on its way (parameters, transaction control,
+    // session state): the last one is kept.
+    if (sql !== lastLong?.sql) lastLong = { sql, scanned: scan(sql) };
+    return lastLong.scanned;
+  }
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
   const compiled = scan(sql);
-  if (sql.length <= CACHE_MAX_SQL_LENGTH) {
-    if (cache.size >= CACHE_LIMIT) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
-    }
-    cache.set(sql, compiled);
+  if (cache.size >= CACHE_LIMIT) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
   }
+  cache.set(sql, compiled);
   return compiled;
 }
 
@@ -271,18 +261,18 @@ function scan(sql: string): Scanned {
   let copied = 0; // sql[copied, i) is still to be copied to `out`
   let i = 0;
   let invalidNamed: string | undefined;
-  // Transaction control: the first two words of each statement (a `;` starts the next one).
-  let control = 0;
-  let words = 0;
-  let first = "";
+  // What the statements do to the connection, from their words (a `;` starts the next statement).
+  const words = new StatementWords();
 
   while (i < n) {
     const c = sql.charCodeAt(i);
 
     if (c === QUOTE) {
       i = skipQuoted(sql, i + 1, QUOTE, false);
+      words.other();
     } else if (c === DQUOTE) {
       i = skipQuoted(sql, i + 1, DQUOTE, false);
+      words.other();
     } else if (c === DASH && sql.charCodeAt(i + 1) === DASH) {
       i += 2;
       while (i < n) {
@@ -300,7 +290,10 @@ function scan(sql: string): Scanned {
         while (j < n && isDigit(sql.charCodeAt(j))) k = k * 10 + (sql.charCodeAt(j++) - 0x30);
         if (k > positional) positional = k;
         i = j;
-      } else i = skipDollarQuoted(sql, i);
+      } else {
+        i = skipDollarQuoted(sql, i);
+        words.other();
+      }
     } else if (c === COLON) {
       const next = sql.charCodeAt(i + 1);
       if (next === COLON) {
@@ -334,38 +327,26 @@ function scan(sql: string): Scanned {
         if (isTagCont(d) || d === DOLLAR) i++;
         else break;
       }
-      if (words < 2) {
-        const word = sql.slice(start, i).toUpperCase();
-        if (words === 0) {
-          first = word;
-          words = CONTROL_FIRST.has(word) ? 1 : 2;
-        } else {
-          control |= controlOf(first, word);
-          words = 2;
-        }
-      }
+      words.word(sql, start, i);
       if (i === start + 1 && (c === 0x45 || c === 0x65) && sql.charCodeAt(i) === QUOTE) {
         i = skipQuoted(sql, i + 1, QUOTE, true); // E'…' escape string
+        words.other();
       }
     } else if (isDigit(c)) {
       // A number (`1`, `1e5`, `0x1F`); it never absorbs `$` or `:`.
       i++;
       while (i < n && (isDigit(sql.charCodeAt(i)) || isIdentStart(sql.charCodeAt(i)))) i++;
     } else {
-      if (c === SEMICOLON) {
-        if (words === 1) control |= controlOf(first, "");
-        words = 0;
-      }
+      if (c === SEMICOLON) words.endStatement();
       i++;
     }
   }
-  if (words === 1) control |= controlOf(first, "");
 
   const text = copied === 0 ? sql : out + sql.slice(copied);
   return {
     named: Object.freeze({ text, names: Object.freeze(names) }),
     positional,
-    control,
+    flags: words.finish(sql),
     invalidNamed,
     hasNul: sql.includes("\0"),
   };
