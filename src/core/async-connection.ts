@@ -28,7 +28,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
   constructor(
     private readonly session: PgSession,
     autocommit: boolean,
-    private readonly release: (session: PgSession) => Promise<void>,
+    private readonly release: (session: PgSession) => void,
   ) {
     super();
     this.#autocommit = autocommit;
@@ -72,7 +72,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     const settling = session.settled();
     if (settling !== undefined) return settling.then(() => this.#begun(session));
     if (session.txStatus !== "I") return session;
-    const beginning = session.query("BEGIN").then(
+    const beginning = session.command("BEGIN").then(
       () => {
         this.#beginning = undefined;
       },
@@ -121,16 +121,16 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     }
     if (!(await this.#settle(session))) return;
     if (session.txStatus === "E") {
-      await session.query("ROLLBACK");
+      await session.command("ROLLBACK");
       throw failedCommit("transaction");
     }
-    await session.query("COMMIT");
+    await session.command("COMMIT");
   }
 
   /** Rolls back the current transaction (no-op when none is open). */
   async rollback(): Promise<void> {
     const session = this.live();
-    if (await this.#settle(session)) await session.query("ROLLBACK");
+    if (await this.#settle(session)) await session.command("ROLLBACK");
   }
 
   /**
@@ -153,7 +153,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
       /* the connection is dropped below */
     } finally {
       this.#closed = true;
-      await this.release(this.session);
+      this.release(this.session);
     }
   }
 
@@ -178,6 +178,16 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
   /** @internal The raw session, for feature modules that need COPY or cursors. */
   get _session(): PgSession {
     return this.live();
+  }
+
+  /**
+   * Runs `fn` with this connection's own session, with the checks its statements get (refused once closed; waits
+   * while a transaction callback runs beneath it; with `autocommit: false`, a transaction begins first, so what
+   * `fn` runs is committed or rolled back with the connection's).
+   * @internal For feature modules (COPY, server-side cursors, LISTEN).
+   */
+  async _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, options?: ExecuteOptions): Promise<T> {
+    return fn(await this.sessionFor(options, ""));
   }
 
   override toString(): string {

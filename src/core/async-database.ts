@@ -15,6 +15,7 @@ import { ConnectionSource, type ConnectionSourceOptions } from "./connection-sou
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
+import type { SessionSource } from "./session-source.js";
 
 /** Tuning of a database handle. */
 export interface DatabaseOptions extends ConnectionSourceOptions {}
@@ -63,13 +64,25 @@ function toConfig(config: Config | ConfigInit | string | undefined): Config {
  */
 export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, AsyncDisposable {
   readonly #config: Config;
-  readonly #source: ConnectionSource;
+  readonly #source: SessionSource;
 
   /** Creates a handle. No connection is opened until the first statement. */
   constructor(config?: Config | ConfigInit | string, options: DatabaseOptions = {}) {
     super();
     this.#config = toConfig(config);
-    this.#source = new ConnectionSource(this.#config, options);
+    this.#source = this._createSessionSource(this.#config, options);
+  }
+
+  /**
+   * Where this handle's sessions come from: by default a {@link ConnectionSource} (one shared pipelined
+   * connection, dedicated plain ones in a small idle cache). A subclass overrides it to supply another
+   * {@link SessionSource} (a pool). Called once, from the constructor, before the subclass's own fields are
+   * initialised: use only the arguments. (Its leading underscore keeps it off the synchronous facade, whose
+   * generator skips such names.)
+   * @internal
+   */
+  protected _createSessionSource(config: Config, options: DatabaseOptions): SessionSource {
+    return new ConnectionSource(config, options);
   }
 
   /** The connection configuration (its password is never printed). */
@@ -77,21 +90,26 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return this.#config;
   }
 
-  /** A handle for a `postgresql://` URL. */
-  static fromUrl(url: string, options?: DatabaseOptions): AsyncDatabase {
-    return new AsyncDatabase(Config.fromUrl(url), options);
+  /** A handle for a `postgresql://` URL (an instance of the class it is called on). */
+  static fromUrl<T extends typeof AsyncDatabase>(this: T, url: string, options?: DatabaseOptions): InstanceType<T> {
+    return new this(Config.fromUrl(url), options) as InstanceType<T>;
   }
 
   /** A handle configured from `DATABASE_URL`, `DB_*` or `PG*` variables (and a `.env` file). */
-  static fromEnv(dotenvPath?: string | null, options?: { loadDotenvFile?: boolean | undefined } & DatabaseOptions): AsyncDatabase {
-    return new AsyncDatabase(Config.fromEnv(dotenvPath, { loadDotenvFile: options?.loadDotenvFile ?? true }), options);
+  static fromEnv<T extends typeof AsyncDatabase>(
+    this: T,
+    dotenvPath?: string | null,
+    options?: { loadDotenvFile?: boolean | undefined } & DatabaseOptions,
+  ): InstanceType<T> {
+    return new this(Config.fromEnv(dotenvPath, { loadDotenvFile: options?.loadDotenvFile ?? true }), options) as InstanceType<T>;
   }
 
   /**
    * Creates database `name` (unless it exists) by connecting to the `postgres` database, then returns a
-   * handle on it that keeps every other setting of the configuration (TLS, options, timeouts).
+   * handle on it (an instance of the class it is called on) that keeps every other setting of the configuration
+   * (TLS, options, timeouts).
    */
-  static async create(name: string, options: CreateDatabaseOptions = {}): Promise<AsyncDatabase> {
+  static async create<T extends typeof AsyncDatabase>(this: T, name: string, options: CreateDatabaseOptions = {}): Promise<InstanceType<T>> {
     const { config, owner, template = "template1", ifNotExists = true, databaseOptions, ...init } = options;
     const base = (config ?? new Config()).with(init);
     const quotedName = quoteIdentifier(name, "database");
@@ -110,14 +128,18 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     } finally {
       await admin.close();
     }
-    return new AsyncDatabase(base.withDatabase(name), databaseOptions);
+    return new this(base.withDatabase(name), databaseOptions) as InstanceType<T>;
   }
 
   /** {@link create} with the connection taken from the environment (like {@link fromEnv}). */
-  static async createFromEnv(name: string, options: CreateFromEnvOptions = {}): Promise<AsyncDatabase> {
+  static async createFromEnv<T extends typeof AsyncDatabase>(
+    this: T,
+    name: string,
+    options: CreateFromEnvOptions = {},
+  ): Promise<InstanceType<T>> {
     const { dotenvPath, loadDotenvFile, ...rest } = options;
     const config = Config.fromEnv(dotenvPath, { loadDotenvFile: loadDotenvFile ?? true });
-    return AsyncDatabase.create(name, { ...rest, config });
+    return this.create(name, { ...rest, config });
   }
 
   protected sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
@@ -154,6 +176,21 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
       onEnd: () => source.release(session),
     });
     return fn ? runScoped(tx, fn, tx) : tx;
+  }
+
+  /** @inheritDoc Queryable._withPlainSession */
+  async _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, options?: ExecuteOptions): Promise<T> {
+    if (options?.autocommit !== true) {
+      const tx = ambientTransaction.getStore();
+      if (tx !== undefined && tx.owner === this) return tx._withPlainSession(fn);
+    }
+    const source = this.#source;
+    const session = await source.acquire();
+    try {
+      return await fn(session);
+    } finally {
+      source.release(session);
+    }
   }
 
   connect(options?: ConnectOptions): Promise<AsyncConnection>;

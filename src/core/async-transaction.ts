@@ -30,8 +30,8 @@ interface Placement {
   slot: ChildSlot | undefined;
   /** Whether it runs a callback (its end is then certain: the outer level may wait for it). */
   scoped: boolean;
-  /** Called once when a top-level transaction has ended (gives the connection back). */
-  onEnd: (() => Promise<void>) | undefined;
+  /** Called once when a top-level transaction has ended (gives the connection back, returning at once). */
+  onEnd: (() => void) | undefined;
 }
 
 /**
@@ -88,11 +88,11 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     const tx = new AsyncTransaction(session, place);
     place.slot?.take(tx, place.scoped);
     try {
-      await session.query(tx.#depth === 0 ? "BEGIN" : `SAVEPOINT ${tx.#name}`);
+      await session.command(tx.#depth === 0 ? "BEGIN" : `SAVEPOINT ${tx.#name}`);
     } catch (err) {
       tx.#finished = true;
       place.slot?.release(tx);
-      await place.onEnd?.();
+      place.onEnd?.();
       throw err;
     }
     return tx;
@@ -115,22 +115,38 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   }
 
   protected sessionFor(_options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
-    const session = this.live();
     const control = transactionControl(sql);
     if (control !== 0) {
+      this.live();
       const what = control & TX_BEGINS ? "BEGIN" : "COMMIT/ROLLBACK";
       throw new TscopgError(
         `${what} written as SQL is refused inside a transaction object: end it with commit() or rollback(), ` +
           "and nest with transaction() (savepoints)",
       );
     }
+    return this.#ready();
+  }
+
+  /** The session once nothing is open beneath this transaction (see {@link ChildSlot.wait}). */
+  #ready(): PgSession | Promise<PgSession> {
+    const session = this.live();
     const wait = this.#children.wait();
-    return wait === undefined ? session : wait.then(() => this.sessionFor(_options, sql));
+    return wait === undefined ? session : wait.then(() => this.#ready());
   }
 
   /** @internal The session, for the ambient-transaction path of a database handle. */
   _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
     return this.sessionFor(options, sql);
+  }
+
+  /**
+   * Runs `fn` with this transaction's own session, with the checks its statements get (refused once finished;
+   * waits while a savepoint callback runs beneath it). What `fn` runs (a COPY, a cursor) is part of the
+   * transaction and rolls back with it.
+   * @internal For feature modules (COPY, server-side cursors).
+   */
+  async _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, _options?: ExecuteOptions): Promise<T> {
+    return fn(await this.#ready());
   }
 
   transaction(): Promise<AsyncTransaction>;
@@ -168,7 +184,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
         await this.#undo(session);
         throw failedCommit(this.#depth === 0 ? "transaction" : "savepoint");
       }
-      await session.query(this.#depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${this.#name}`);
+      await session.command(this.#depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${this.#name}`);
     } finally {
       await this.#ended();
     }
@@ -201,12 +217,12 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   }
 
   async #undo(session: PgSession): Promise<void> {
-    await session.query(this.#depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${this.#name}; RELEASE SAVEPOINT ${this.#name}`);
+    await session.command(this.#depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${this.#name}; RELEASE SAVEPOINT ${this.#name}`);
   }
 
   async #ended(): Promise<void> {
     this.#place.slot?.release(this);
-    if (this.#depth === 0) await this.#place.onEnd?.();
+    if (this.#depth === 0) this.#place.onEnd?.();
   }
 
   /** @internal */

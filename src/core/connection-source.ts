@@ -1,5 +1,5 @@
 /**
- * Where an {@link AsyncDatabase} gets its connections: one shared pipelined connection for independent
+ * Where an {@link AsyncDatabase} gets its connections by default: one shared pipelined connection for independent
  * statements, and dedicated plain connections (kept in a small idle cache) for transactions, explicit
  * connections and cursors, which must be able to COPY and stream.
  * @module
@@ -7,6 +7,7 @@
 import type { Config } from "../config.js";
 import { ConfigurationError, PoolTimeout, TscopgError } from "../errors.js";
 import { PgSession } from "./pg-session.js";
+import type { BrokenListener, SessionSource } from "./session-source.js";
 
 /** Tuning for a {@link ConnectionSource}. */
 export interface ConnectionSourceOptions {
@@ -44,12 +45,24 @@ function checkCount(value: number | undefined, fallback: number, name: string, m
   return value;
 }
 
-/** Opens, hands out and recycles the sessions of one database handle. */
-export class ConnectionSource {
+/**
+ * Opens, hands out and recycles the sessions of one database handle: the default {@link SessionSource}.
+ *
+ * A dedicated session given back is reset only as far as needed, as pg-pool and psycopg_pool do, and off the
+ * caller's path: a transaction left open is rolled back, and `DISCARD ALL` runs only when the session ran a
+ * statement that may have changed session state (see `PgSession.stateChanged`). A session being reset still
+ * counts against `maxConnections`; it goes to the next waiting request, or to the idle cache, once reset.
+ */
+export class ConnectionSource implements SessionSource {
   private sharedSession: PgSession | undefined;
   private sharedOpening: Promise<PgSession> | undefined;
   private readonly idle: PgSession[] = [];
   private readonly busy = new Set<PgSession>();
+  /** Sessions given back and being reset. */
+  private readonly resetting = new Set<PgSession>();
+  /** Resets and closes in progress, which {@link close} waits for. */
+  private readonly background = new Set<Promise<void>>();
+  private readonly brokenListeners = new Set<BrokenListener>();
   /** Dedicated connections open or being opened (idle, busy, being reset, connecting): at most maxConnections. */
   private dedicated = 0;
   private readonly waiters: Waiter[] = [];
@@ -71,8 +84,34 @@ export class ConnectionSource {
     if (this.closed) throw new TscopgError("the database handle is closed");
   }
 
-  private open(pipeline: boolean): Promise<PgSession> {
-    return PgSession.open(this.config, { pipeline, attempts: this.options.connectAttempts ?? 3 });
+  private async open(pipeline: boolean): Promise<PgSession> {
+    const session = await PgSession.open(this.config, { pipeline, attempts: this.options.connectAttempts ?? 3 });
+    session.onBroken((reason) => this.broke(session, reason));
+    return session;
+  }
+
+  /** A session broke: an idle one leaves the cache at once (freeing its slot); the listeners are told. */
+  private broke(session: PgSession, reason: TscopgError): void {
+    const i = this.idle.indexOf(session);
+    if (i >= 0) {
+      this.idle.splice(i, 1);
+      this.discard(session);
+    }
+    for (const listener of this.brokenListeners) {
+      try {
+        listener(session, reason);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err; // a listener's own error is not the driver's to handle
+        });
+      }
+    }
+  }
+
+  /** {@inheritDoc SessionSource.onBroken} */
+  onBroken(listener: BrokenListener): () => void {
+    this.brokenListeners.add(listener);
+    return () => this.brokenListeners.delete(listener);
   }
 
   /** The shared pipelined session, opened on first use and reopened if it broke. */
@@ -111,8 +150,7 @@ export class ConnectionSource {
     let session: PgSession | undefined;
     while ((session = this.idle.pop()) !== undefined) {
       if (!session.broken) break;
-      this.dedicated--;
-      void session.close();
+      this.discard(session);
     }
     if (session === undefined) {
       if (this.dedicated < this.maxConnections) this.dedicated++;
@@ -145,9 +183,9 @@ export class ConnectionSource {
         reject(
           new PoolTimeout(
             `no connection became free within ${this.acquireTimeout} ms: all ${this.maxConnections} connections of ` +
-              `this handle are in use (${this.busy.size} busy) and ${this.waiters.length + 1} request(s) were ` +
-              "waiting. Close connections, cursors and transactions when done (a lost sync handle is only " +
-              "reclaimed by the garbage collector), or raise maxConnections",
+              `this handle are in use (${this.busy.size} busy, ${this.resetting.size} being reset) and ` +
+              `${this.waiters.length + 1} request(s) were waiting. Close connections, cursors and transactions when ` +
+              "done (a lost sync handle is only reclaimed by the garbage collector), or raise maxConnections",
           ),
         );
       }, this.acquireTimeout);
@@ -176,48 +214,79 @@ export class ConnectionSource {
     }
   }
 
-  /** Closes a dedicated session for good and frees its slot. */
-  private async discard(session: PgSession): Promise<void> {
+  /** Closes a dedicated session for good and frees its slot at once. */
+  private discard(session: PgSession): void {
     this.dedicated--;
     this.grantNext();
-    await session.close();
+    this.track(session.close());
+  }
+
+  /** Keeps `task` (which never rejects) for {@link close} to wait for. */
+  private track(task: Promise<void>): void {
+    this.background.add(task);
+    const done = () => void this.background.delete(task);
+    task.then(done, done);
   }
 
   /**
-   * Takes a dedicated session back. A healthy idle session is reset with `DISCARD ALL` (session settings,
-   * temporary tables, prepared statements, advisory locks), then handed to the first waiting request or kept
-   * in the idle cache (at most `maxIdle`); anything else is closed.
+   * Takes a dedicated session back and returns at once. A broken session is closed. A healthy one that is idle,
+   * outside a transaction and changed no session state goes straight to the first waiting request or the idle
+   * cache (at most `maxIdle`; beyond, it is closed). Otherwise it is reset first, off the caller's path: statements
+   * in flight are waited for, an open transaction is rolled back, and `DISCARD ALL` runs if it changed session
+   * state (settings, temporary tables, prepared statements, LISTEN, advisory locks, held cursors).
    */
-  async release(session: PgSession): Promise<void> {
+  release(session: PgSession): void {
     if (!this.busy.delete(session)) return;
-    if (this.closed || session.broken || session.txStatus !== "I") {
-      await this.discard(session);
-      return;
+    if (this.closed || session.broken) {
+      this.discard(session);
+    } else if (session.settled() === undefined && session.txStatus === "I" && !session.stateChanged) {
+      this.recycle(session);
+    } else {
+      this.resetting.add(session);
+      this.track(this.reset(session));
     }
+  }
+
+  private async reset(session: PgSession): Promise<void> {
+    let ok = true;
     try {
-      await session.query("DISCARD ALL");
+      await session.settled();
+      if (session.txStatus !== "I") await session.command("ROLLBACK");
+      if (session.stateChanged) {
+        await session.command("DISCARD ALL");
+        session.stateChanged = false;
+      }
     } catch {
-      await this.discard(session);
-      return;
+      ok = false;
     }
-    // Decided after the reset: releases that happen together must not all see room in the cache.
-    const next = this.closed ? undefined : this.waiters.shift();
+    this.resetting.delete(session);
+    if (ok && !this.closed && !session.broken) this.recycle(session);
+    else this.discard(session);
+  }
+
+  /** A clean session: to the first waiting request, else the idle cache if it has room, else closed. */
+  private recycle(session: PgSession): void {
+    const next = this.waiters.shift();
     if (next !== undefined) {
       this.busy.add(session);
       next.grant(session);
-    } else if (!this.closed && this.idle.length < this.maxIdle) {
+    } else if (this.idle.length < this.maxIdle) {
       this.idle.push(session);
     } else {
-      await this.discard(session);
+      this.discard(session);
     }
   }
 
-  /** Number of open connections (shared + idle + in use). */
+  /** Number of open connections (shared + idle + in use + being reset). */
   get size(): number {
-    return (this.sharedSession && !this.sharedSession.broken ? 1 : 0) + this.idle.length + this.busy.size;
+    const shared = this.sharedSession && !this.sharedSession.broken ? 1 : 0;
+    return shared + this.idle.length + this.busy.size + this.resetting.size;
   }
 
-  /** Closes every connection. Statements in flight on the shared connection finish first. */
+  /**
+   * Closes every connection. Statements in flight on the shared connection finish first, and so do resets in
+   * progress (their sessions are then closed).
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w.fail(new TscopgError("the database handle is closed"));
@@ -234,5 +303,6 @@ export class ConnectionSource {
       }
     }
     await Promise.all(all.map((s) => s.close()));
+    while (this.background.size > 0) await Promise.all(this.background);
   }
 }

@@ -1,59 +1,25 @@
 /**
  * One server connection: a node-postgres client plus what tscopg needs around it (error mapping,
- * transaction-status guard, pipelined batches, health).
+ * transaction-status guard, pipelined batches, submittables, health, whether its session state changed).
  * @module
  */
-import type pg from "pg";
-import type { Client } from "pg";
+import type { Client, QueryConfig, Submittable as PgSubmittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
+import { changesSessionState } from "../sql/placeholders.js";
+import { AnswerClock, queryTimeoutOf } from "./answer-clock.js";
 import { connectClient, streamOf, type OpenOptions, type Refable } from "./connect.js";
-
-/** What a statement produced: rows plus the command tag's facts. */
-export interface StatementResult {
-  rows: Record<string, unknown>[];
-  /** Rows affected (INSERT/UPDATE/DELETE/…) or returned; `null` when the command reports none. */
-  rowCount: number | null;
-  command: string;
-  /** Result columns (node-postgres field descriptions: name, dataTypeID, tableID, columnID, …). */
-  fields: { name: string; dataTypeID: number }[];
-}
+import { lastResult, type RawResult, type StatementResult } from "./statement-result.js";
+import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
 
 export type { OpenOptions } from "./connect.js";
+export type { StatementResult } from "./statement-result.js";
+export type { Submittable } from "./submittable.js";
 
 /** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
 export type TxStatus = "I" | "T" | "E";
 
-type RawResult = pg.QueryResult | pg.QueryResult[];
-
-/**
- * The result of the statement that matters: the only one, or for a multi-statement string the last one that
- * returned rows (else the last one). The driver's own result object, viewed through {@link StatementResult}.
- */
-function lastResult(r: RawResult): StatementResult {
-  if (!Array.isArray(r)) return r as unknown as StatementResult;
-  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return r[i] as unknown as StatementResult;
-  return r[r.length - 1] as unknown as StatementResult;
-}
-
-/**
- * The answer limit (ms) for configurations that set no `queryTimeout`; 0 = none. The synchronous facade's worker
- * sets one at start-up (see {@link setDefaultQueryTimeout}).
- */
-let defaultQueryTimeoutMs = 0;
-
-/**
- * Sets the client-side answer limit used when a Config's `queryTimeout` is `null` (for the sessions opened from
- * then on, in this thread). `0` = none, the default; the synchronous facade's worker sets its own default.
- */
-export function setDefaultQueryTimeout(ms: number): void {
-  defaultQueryTimeoutMs = ms;
-}
-
-/** The answer limit of a configuration's sessions: its `queryTimeout`, else the thread's default. */
-function queryTimeoutOf(config: Config): number {
-  return config.queryTimeout ?? defaultQueryTimeoutMs;
-}
+export { setDefaultQueryTimeout } from "./answer-clock.js";
 
 /**
  * A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions.
@@ -61,8 +27,17 @@ function queryTimeoutOf(config: Config): number {
 export class PgSession {
   /** Set when the socket failed or the server terminated the session; a broken session is never reused. */
   broken = false;
+  /**
+   * Set when a statement run through {@link query}, {@link batch} or {@link submit} on this (plain) session may
+   * have changed session state that outlives a transaction (`SET`, a temporary table, `LISTEN`, an advisory lock,
+   * …; see `changesSessionState`): whoever reuses the session must reset it first. Statements tscopg writes itself
+   * ({@link command}) are not looked at. Feature code that changes state in ways the text cannot show sets it.
+   */
+  stateChanged = false;
   /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
   private brokenBy: unknown;
+  /** Called once when the session breaks (not when it is closed on purpose). */
+  private brokenListeners: ((reason: TscopgError) => void)[] = [];
   private inflight = 0;
   /** Failed statements whose ReadyForQuery has not arrived yet (the next ones belong to them, in order). */
   private readyOwed = 0;
@@ -74,10 +49,8 @@ export class PgSession {
   private closing = false;
   /** The sockets whose references keep the process alive: the raw one and, with TLS, the one wrapping it. */
   private readonly sockets: readonly Refable[];
-  /** One timer per session, pending while statements are in flight (only with an answer limit). */
-  private answerTimer: NodeJS.Timeout | undefined;
-  /** When the oldest statement in flight started waiting: sent on an idle connection, or the one before it answered. */
-  private waitingSince = 0;
+  /** The client-side answer limit, while statements are in flight. */
+  private readonly clock: AnswerClock;
 
   private constructor(
     readonly client: Client,
@@ -88,20 +61,20 @@ export class PgSession {
      * Client-side limit (ms) on waiting for the server while statements are in flight (`Config.queryTimeout`);
      * 0 = none. When it runs out the server is presumed gone and the socket is closed.
      */
-    private readonly answerLimit: number,
+    answerLimit: number,
   ) {
+    this.clock = new AnswerClock(answerLimit, () => this.inflight > 0, () => this.expire());
     const stream = streamOf(client); // final once connected: the TLS upgrade (if any) happens while connecting
     this.sockets = stream === rawSocket ? [stream] : [stream, rawSocket];
     // An idle connection does not keep the process alive (a script that forgets close() still exits); it is
     // referenced again while a statement is in flight.
     this.setRef(false);
     client.on("error", (err: Error) => {
-      this.broken = true;
-      this.brokenBy ??= err;
+      this.markBroken(err);
       this.forgiveReady();
     });
     client.on("end", () => {
-      this.broken = true;
+      this.markBroken(undefined);
       this.forgiveReady();
     });
     // One listener for the session's life (not one per failed statement).
@@ -123,6 +96,27 @@ export class PgSession {
     return new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
   }
 
+  /**
+   * Calls `listener` once if the session breaks (the server ended it, the socket failed, no answer within the
+   * query timeout), with a {@link ConnectionError} saying why; not when it is closed on purpose.
+   */
+  onBroken(listener: (reason: TscopgError) => void): void {
+    this.brokenListeners.push(listener);
+  }
+
+  /** Marks the session broken (`cause`: what broke it, if known) and tells the listeners, once. */
+  private markBroken(cause: unknown): void {
+    if (cause !== undefined) this.brokenBy ??= cause;
+    if (this.broken) return;
+    this.broken = true;
+    if (this.closing) return;
+    let reason: TscopgError = cause === undefined ? new ConnectionError("the server closed the connection") : toTscopgError(cause);
+    if (!(reason instanceof ConnectionError)) {
+      reason = new ConnectionError(`the connection was lost: ${reason.message}`, { cause, code: (reason as { code?: string }).code });
+    }
+    for (const listener of this.brokenListeners.splice(0)) listener(reason);
+  }
+
   /** References the socket (the process waits for it) while statements are in flight; unreferences it when idle. */
   private setRef(on: boolean): void {
     if (!on && this.closing) return; // close() waits for the socket to finish closing
@@ -137,20 +131,17 @@ export class PgSession {
     for (; this.readyOwed > 0; this.readyOwed--) this.end();
   }
 
-  /** Counts a statement in flight; the first one starts the answer clock. */
-  private begin(): void {
+  /** Counts a statement (or submittable) in flight; the first one starts the answer clock. @internal */
+  _begin(): void {
     if (this.inflight++ === 0) {
       this.setRef(true);
-      if (this.answerLimit > 0) {
-        this.waitingSince = performance.now();
-        this.answerTimer ??= this.armAnswerTimer(this.answerLimit);
-      }
+      this.clock.start();
     }
   }
 
   /** Uncounts a statement; the last one out leaves temporary pipeline mode and unreferences the socket. */
   private end(): void {
-    if (this.answerLimit > 0) this.waitingSince = performance.now(); // an answer: the clock restarts
+    this.clock.answered();
     if (--this.inflight !== 0) return;
     if (this.tempPipeline) {
       this.tempPipeline = false;
@@ -178,32 +169,41 @@ export class PgSession {
     return `tscopg_sp_${++this.savepoints}`;
   }
 
-  /**
-   * The answer clock: a single timer per session (not one per statement). When it fires it checks how long the
-   * oldest statement in flight has waited, and either sleeps for the rest of the limit or gives up on the server.
-   * It is left to lapse when the session goes idle, and the next statement reuses it if it is still pending.
-   */
-  private armAnswerTimer(ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.answerTimer = undefined;
-      if (this.inflight === 0) return;
-      const left = this.waitingSince + this.answerLimit - performance.now();
-      if (left > 0) this.answerTimer = this.armAnswerTimer(left);
-      else this.expire();
-    }, ms);
-    timer.unref(); // while statements are in flight the socket holds the process open
-    return timer;
+  /** Gives up on the server (see {@link _cutOff}). */
+  private expire(): void {
+    this._cutOff(`no answer from the server within ${this.clock.limit} ms; the connection was closed`, "ETIMEDOUT");
   }
 
   /**
-   * Gives up on the server: marks the session broken and destroys its socket, which fails every statement in
-   * flight with a ConnectionError saying why (the socket error's code makes it one; see `toTscopgError`).
+   * Closes the socket at once: marks the session broken and destroys the socket, which fails every statement in
+   * flight with a ConnectionError saying `why` (the socket error's code makes it one; see `toTscopgError`).
+   * @internal
    */
-  private expire(): void {
-    this.broken = true;
-    const why = `no answer from the server within ${this.answerLimit} ms; the connection was closed`;
-    this.sockets[0]!.destroy?.(Object.assign(new Error(why), { code: "ETIMEDOUT" }));
+  _cutOff(why: string, code: "ETIMEDOUT" | "ECONNRESET"): void {
+    const err = Object.assign(new Error(why), { code });
+    this.markBroken(err);
+    this.sockets[0]!.destroy?.(err);
     this.sockets[1]?.destroy?.();
+  }
+
+  /**
+   * Accounts for the answer to a statement or submittable in flight: `err` is `undefined` on success, else the
+   * driver's error, returned mapped. A server error keeps it in flight until its ReadyForQuery (see
+   * {@link settled}); a connection error marks the session broken.
+   * @internal
+   */
+  _answered(err: unknown): TscopgError | undefined {
+    if (err === undefined) {
+      this.end();
+      return undefined;
+    }
+    const mapped = toTscopgError(err);
+    if (mapped instanceof ConnectionError) this.markBroken(err);
+    // The driver reports a server error on its ErrorResponse, before the ReadyForQuery that tells the
+    // transaction status: the statement counts as in flight until then (see settled()).
+    if (mapped instanceof DatabaseError && !this.broken) this.readyOwed++;
+    else this.end();
+    return mapped;
   }
 
   /** The server's transaction status after the last completed statement. */
@@ -211,46 +211,77 @@ export class PgSession {
     return (this.client.getTransactionStatus() ?? "I") as TxStatus;
   }
 
-  /** Runs one statement (or a parameterless multi-statement string) and resolves with its result. */
+  /**
+   * Runs one statement (or a parameterless multi-statement string) and resolves with its result. On a plain
+   * session, a statement that may change session state sets {@link stateChanged}.
+   */
   query(text: string, values?: unknown[]): Promise<StatementResult>;
   /** Runs a statement and resolves with `pick(result)` (computed in the driver's callback: no extra Promise hop). */
   query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T): Promise<T>;
   query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T): Promise<T | StatementResult> {
+    if (!this.pipelined && !this.stateChanged) this.stateChanged = changesSessionState(text);
     return new Promise((resolve, reject) => {
-      this.submit(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject);
+      this.send(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject);
     });
   }
 
-  private submit(
+  /**
+   * Runs a statement tscopg writes itself (`BEGIN`, `COMMIT`, `SAVEPOINT …`, a reset): like {@link query}, but its
+   * text is not looked at for session-state changes (nor kept in the statement cache).
+   */
+  command(text: string): Promise<StatementResult> {
+    return new Promise((resolve, reject) => this.send(text, undefined, false, resolve, reject));
+  }
+
+  /**
+   * Runs a node-postgres "Submittable" (what pg-cursor and pg-copy-streams build) with a statement's bookkeeping
+   * and error mapping, and resolves with what `drive(submittable)` resolves with once the exchange is over (see
+   * {@link runSubmittable} for what `drive` must do, and how errors are reported). Its `text`, when it has one, is
+   * looked at like {@link query}'s.
+   * @throws {@link TscopgError} before anything is sent on a pipelined session (the database's shared one, or a
+   * plain one while an `executeMany` batch runs on it in pipeline mode): node-postgres refuses COPY and cursors there.
+   */
+  submit<S extends PgSubmittable, R>(submittable: S, drive: (s: S) => R | PromiseLike<R>): Promise<R> {
+    const refused = this.pipelined || this.tempPipeline ? submitRefused(this.pipelined) : this.lostError();
+    if (refused !== undefined) return Promise.reject(refused);
+    const text = (submittable as Submittable).text;
+    if (typeof text === "string" && !this.stateChanged) this.stateChanged = changesSessionState(text);
+    return runSubmittable(this, submittable, drive);
+  }
+
+  /**
+   * The error of a call on a session known to be lost: the driver would answer "Client has encountered a
+   * connection error and is not queryable"; this says what happened instead (e.g. 57P01, "terminating connection
+   * due to administrator command").
+   */
+  private lostError(): ConnectionError | undefined {
+    if (!this.broken || this.brokenBy === undefined) return undefined;
+    const why = toTscopgError(this.brokenBy);
+    const code = (why as { code?: string }).code;
+    return new ConnectionError(`the connection was lost: ${why.message}`, { cause: this.brokenBy, code });
+  }
+
+  private send(
     text: string,
     values: unknown[] | undefined,
     inBatch: boolean,
     resolve: (r: StatementResult) => void,
     reject: (e: TscopgError) => void,
   ): void {
-    if (this.broken && this.brokenBy !== undefined) {
-      // The driver would answer "Client has encountered a connection error and is not queryable": say what
-      // happened instead (e.g. 57P01, "terminating connection due to administrator command").
-      const why = toTscopgError(this.brokenBy);
-      const code = (why as { code?: string }).code;
-      reject(new ConnectionError(`the connection was lost: ${why.message}`, { cause: this.brokenBy, code }));
+    const lost = this.lostError();
+    if (lost !== undefined) {
+      reject(lost);
       return;
     }
     let done = false;
-    this.begin();
+    this._begin();
     const callback = (err: Error | null, res: RawResult): void => {
       if (done) return;
       done = true;
       if (err) {
-        const mapped = toTscopgError(err);
-        if (mapped instanceof ConnectionError) this.broken = true;
-        // The driver reports a server error on its ErrorResponse, before the ReadyForQuery that tells the
-        // transaction status: the statement counts as in flight until then (see settled()).
-        if (mapped instanceof DatabaseError && !this.broken) this.readyOwed++;
-        else this.end();
         // (On the shared connection a failed statement cannot leave a transaction open: statements that begin
         // one are refused before they are sent, and a failed implicit transaction ends with its statement.)
-        reject(mapped);
+        reject(this._answered(err)!);
         return;
       }
       this.end();
@@ -269,7 +300,7 @@ export class PgSession {
       resolve(lastResult(res));
     };
     try {
-      this.client.query({ text, values } as pg.QueryConfig, callback);
+      this.client.query({ text, values } as QueryConfig, callback);
     } catch (err) {
       // The driver threw before sending anything: nothing is in flight (and nothing will answer).
       if (done) return;
@@ -282,7 +313,7 @@ export class PgSession {
   private repair(): void {
     if (this.repairing) return;
     this.repairing = true;
-    this.begin();
+    this._begin();
     this.client.query("ROLLBACK", () => {
       this.repairing = false;
       this.end();
@@ -297,6 +328,7 @@ export class PgSession {
    */
   async batch(text: string, valuesList: unknown[][], atomic: boolean): Promise<number> {
     if (valuesList.length === 0) return 0;
+    if (!this.pipelined && !this.stateChanged) this.stateChanged = changesSessionState(text);
     if (!this.pipelined && this.inflight === 0) {
       // A plain connection that is idle: switch to pipeline mode for this batch; `finish` switches back
       // once the last statement has answered.
@@ -306,7 +338,7 @@ export class PgSession {
     const wrap = atomic && this.txStatus === "I";
     const promises: Promise<StatementResult>[] = [];
     const add = (t: string, v?: unknown[]) =>
-      promises.push(new Promise((res, rej) => this.submit(t, v, true, res, rej)));
+      promises.push(new Promise((res, rej) => this.send(t, v, true, res, rej)));
     // Everything below is written synchronously, so nothing else can interleave on a shared connection.
     if (wrap) add("BEGIN");
     for (const values of valuesList) add(text, values);
@@ -334,18 +366,18 @@ export class PgSession {
 
   /** Closes the connection gracefully (waits for statements in flight). */
   async close(): Promise<void> {
-    this.broken = true;
     this.closing = true;
+    this.broken = true;
     this.setRef(true); // a caller awaiting close() waits for the socket to finish closing
     // A server that stopped answering never confirms the goodbye: with an answer limit, drop the socket after it.
-    const limit = this.answerLimit > 0 ? setTimeout(() => this.expire(), this.answerLimit).unref() : undefined;
+    const limit = this.clock.limit > 0 ? setTimeout(() => this.expire(), this.clock.limit).unref() : undefined;
     try {
       await this.client.end();
     } catch {
       /* already gone */
     } finally {
       clearTimeout(limit);
-      clearTimeout(this.answerTimer);
+      this.clock.stop();
     }
   }
 }

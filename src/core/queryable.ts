@@ -44,6 +44,24 @@ export abstract class Queryable implements QueryApi<"async"> {
   protected abstract sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession>;
 
   /**
+   * The plain-session seam, for feature modules that need a non-pipelined session (COPY, server-side cursors,
+   * LISTEN): runs `fn(session)` and resolves with its result.
+   *
+   * - On a database handle: inside one of its `transaction()` callbacks, the transaction's session (so a COPY
+   *   joins the transaction and rolls back with it), unless `options.autocommit` is `true`; else a dedicated
+   *   session taken from its source and given back when `fn` settles (also when it throws), on which every
+   *   statement commits on its own.
+   * - On a transaction or a connection: its own session, with the checks its statements get (refused once
+   *   finished or closed; waits while a savepoint callback runs beneath it; on a connection with
+   *   `autocommit: false`, a transaction begins first).
+   *
+   * Run submittables with `session.submit(…)` (see `PgSession.submit`) and statements with `session.query(…)`.
+   * The session must not be used after `fn` has settled.
+   * @internal
+   */
+  abstract _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, options?: ExecuteOptions): Promise<T>;
+
+  /**
    * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
    * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal
