@@ -2,7 +2,8 @@
  * `npm run bench`: tscopg side by side with raw node-postgres (and pgbench, the C ceiling, when installed),
  * same run, same server. Prints rates and ratios; asserts nothing (speed is measured here, not in tests).
  *
- * Options: BENCH_ROWS (default 1000000), BENCH_QUERIES (default 20000), BENCH_RUNS (default 3, best kept).
+ * Options: BENCH_ROWS (default 1000000), BENCH_QUERIES (default 20000), BENCH_TX (default 5000), BENCH_RUNS (default 3,
+ * best kept).
  */
 import { execFileSync } from "node:child_process";
 import pg from "pg";
@@ -11,6 +12,7 @@ import { resolveServer } from "../src/embedded/server.js";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 20_000);
+const TXS = Number(process.env.BENCH_TX ?? 5_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 /** pycopg 0.10.1 on this kind of machine (psycopg 3.3 C build), from DEVELOPERS.md: the first bar. */
@@ -87,6 +89,27 @@ try {
     console.log("  (pgbench not available: no C ceiling this run)");
   }
 
+  // Transactions on a dedicated connection, one after the other: what taking, using and giving back a connection
+  // costs next to the three statements themselves.
+  const txw = "transaction throughput, sequential";
+  const txCandidates: Candidate[] = [
+    ["raw pg BEGIN; SELECT 1; COMMIT", async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < TXS; i++) {
+        await raw.query("BEGIN");
+        await raw.query("SELECT 1");
+        await raw.query("COMMIT");
+      }
+      return rate(TXS, t0);
+    }],
+    ["tscopg db.transaction(tx.fetchVal)", async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < TXS; i++) await adb.transaction(async (tx) => tx.fetchVal("SELECT 1"));
+      return rate(TXS, t0);
+    }],
+  ];
+  (await interleaved(txCandidates, RUNS + 2)).forEach((v, k) => record(txw, txCandidates[k]![0], v, "tx/s"));
+
   const read = `read ${ROWS.toLocaleString("en-US")} rows x 3 cols (int, float8, text) as objects`;
   // A real table, as pycopg's and the raw drivers' figures were taken: the server only reads, it computes nothing.
   const table = `tscopg_bench_read_${ROWS}`;
@@ -147,4 +170,5 @@ console.log(`  sync sequential vs pycopg session   ${ratio(get("sequential", "ts
 console.log(`  sync sequential, absolute           ${Math.round(get("sequential", "tscopg Database"))} q/s  [>= 8000]`);
 console.log(`  read 1M vs raw pg                   ${ratio(get("read", "tscopg"), get("read", "raw pg"))}  [>= 0.90x]`);
 console.log(`  read 1M vs pycopg                   ${ratio(get("read", "tscopg"), PYCOPG.read1M)}  [>= 1.25x; pycopg 1.14M rows/s]`);
+console.log(`  transactions vs raw pg              ${ratio(get("transaction", "tscopg"), get("transaction", "raw pg"))}`);
 console.log(`  pipelined concurrent vs raw pg      ${ratio(get("10,000", "tscopg"), get("10,000", "raw pg"))}`);
