@@ -39,6 +39,8 @@ export { AsyncConnection } from "./core/async-connection.js";
 export { AsyncTransaction } from "./core/async-transaction.js";
 export { AsyncCursor } from "./core/async-cursor.js";
 export { Queryable } from "./core/queryable.js";
+// The features, installed on Queryable (this module also carries their type augmentation into the declarations).
+export type { FeatureApi, NamespaceApi, NamespaceName } from "./features/install.js";
 export type { Row, QueryResult, ExecuteOptions, ConnectOptions, Mode, QueryApi, DatabaseApi, ConnectionApi, TransactionApi, CursorApi } from "./core/api.js";
 export { Database, Connection, Transaction, Cursor } from "./sync/database.js";
 export type { DatabaseConstructor, Syncify, SyncMembers } from "./sync/types.js";

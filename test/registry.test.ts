@@ -30,6 +30,28 @@ after(async () => {
 
 type Target = Record<string, unknown>;
 
+/** An expected value that is not exact: a bigint within `tolerance` of `value`. */
+class Near {
+  constructor(
+    readonly value: bigint,
+    readonly tolerance: bigint,
+  ) {}
+}
+const near = (value: bigint, tolerance: bigint) => new Near(value, tolerance);
+
+/** deepEqual, or a Near / RegExp match. */
+function check(actual: unknown, expected: unknown, label: string): void {
+  if (expected instanceof Near) {
+    assert.equal(typeof actual, "bigint", label);
+    const d = (actual as bigint) - expected.value;
+    assert.ok(d <= expected.tolerance && -d <= expected.tolerance, `${label}: ${actual} is not near ${expected.value}`);
+  } else if (expected instanceof RegExp) {
+    assert.match(String(actual), expected, label);
+  } else {
+    assert.deepEqual(actual, expected, label);
+  }
+}
+
 /**
  * One call per feature, with arguments for this test's schema, and the answer the server gives (read without the
  * library).
@@ -46,7 +68,10 @@ async function expectations(): Promise<{ ns: string; name: string; args: unknown
     { ns: "schema", name: "listTables", args: [{ schema: ctx.schema }], expected: ["widgets"] },
     { ns: "schema", name: "tableExists", args: ["widget_view", { schema: ctx.schema }], expected: true },
     { ns: "admin", name: "roleExists", args: [user!], expected: true },
-    { ns: "maint", name: "size", args: [{ pretty: false }], expected: BigInt(bytes!) },
+    // The database grows while other test files write: the size read by the library and the one read beside it
+    // agree within a few MB (a wrong function, unit or type would be far off or not a bigint).
+    { ns: "maint", name: "size", args: [{ pretty: false }], expected: near(BigInt(bytes!), 16n * 1024n * 1024n) },
+    { ns: "maint", name: "size", args: [], expected: /^\d+ (bytes|kB|MB|GB)$/ },
   ];
 }
 
@@ -59,10 +84,10 @@ describe("the feature registry", () => {
   test("every feature answers the same flat and through its namespace, async and sync, on the database", async () => {
     for (const { ns, name, args, expected } of await expectations()) {
       const label = `${ns}.${name}`;
-      assert.deepEqual(await (adb as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args), expected, `async flat ${label}`);
-      assert.deepEqual(await ((adb as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => Promise<unknown>)(...args), expected, `async ${label}`);
-      assert.deepEqual((db as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args), expected, `sync flat ${label}`);
-      assert.deepEqual(((db as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => unknown)(...args), expected, `sync ${label}`);
+      check(await (adb as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args), expected, `async flat ${label}`);
+      check(await ((adb as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => Promise<unknown>)(...args), expected, `async ${label}`);
+      check((db as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args), expected, `sync flat ${label}`);
+      check(((db as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => unknown)(...args), expected, `sync ${label}`);
     }
   });
 
@@ -73,7 +98,7 @@ describe("the feature registry", () => {
       assert.deepEqual(await tx.schema.listTables({ schema: ctx.schema }), ["gadgets", "widgets"]);
       assert.deepEqual(await adb.schema.listTables({ schema: ctx.schema }), ["gadgets", "widgets"]); // joins the transaction
       for (const { ns, name, args, expected } of cases.filter((c) => c.name !== "listTables")) {
-        assert.deepEqual(await ((tx as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => Promise<unknown>)(...args), expected);
+        check(await ((tx as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => Promise<unknown>)(...args), expected, `tx ${ns}.${name}`);
       }
       await tx.rollback();
     });
@@ -85,7 +110,7 @@ describe("the feature registry", () => {
           assert.deepEqual(tx.listTables({ schema: ctx.schema }), ["gizmos", "widgets"]);
           assert.deepEqual(db.schema.listTables({ schema: ctx.schema }), ["gizmos", "widgets"]); // joins the transaction
           for (const { ns, name, args, expected } of cases.filter((c) => c.name !== "listTables")) {
-            assert.deepEqual(((tx as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => unknown)(...args), expected);
+            check(((tx as unknown as Record<string, Target>)[ns]![name] as (...a: unknown[]) => unknown)(...args), expected, `sync tx ${ns}.${name}`);
           }
           throw new Error("roll back");
         }),

@@ -48,3 +48,5 @@ function install(proto: object): void {
 }
 
 install(Queryable.prototype);
+
+export type { FeatureApi, NamespaceApi, NamespaceName } from "./registry.js";
