@@ -6,21 +6,19 @@
  * @module
  */
 import { deserialize } from "node:v8";
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { ConnectionError, ParameterError, TscopgError, deserializeError, serializeError } from "../errors.js";
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
+import { ParameterError, TscopgError, deserializeError, serializeError } from "../errors.js";
 import type { Reply, RequestBody, ToWorker, WorkerMessage } from "./protocol.js";
+import { STATE_BYTES, Watch, superviseWorker, type Supervised } from "./supervisor.js";
 
-/** How long the worker may show no sign of life before a blocked call gives up. */
-const STALL_LIMIT_MS = 60_000;
-/** How long a new worker may take to start (load its modules) before a call gives up. */
-const STARTUP_LIMIT_MS = 20_000;
 /** Most iterations of the busy-wait before blocking (override with TSCOPG_SYNC_SPIN; 0 disables). */
 const SPIN_LIMIT = Number(process.env.TSCOPG_SYNC_SPIN ?? 20_000);
 
 /**
- * Shared state, in 32-bit slots: [0] messages the worker has posted (a counter the main thread waits on),
- * [1] the worker's heartbeat, [2] set by the main thread when a request is posted (the worker polls it right
- * after answering), [3] 1 once the worker has started.
+ * The worker (`worker`: its supervisor thread, see `supervisor.ts`), the port to it, and the shared state, in
+ * 32-bit slots (`SLOT` in `supervisor.ts`): [0] messages the worker has posted (a counter the main thread waits
+ * on), [1] the supervisor's beat, [2] set by the main thread when a request is posted (the worker polls it right
+ * after answering), [3] 1 once the worker has started, [4] 1 once it is dead.
  */
 interface Bridge {
   worker: Worker;
@@ -42,27 +40,29 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
   return { entry: code, eval: true };
 }
 
+/** The supervision of each bridge's worker. */
+const supervision = new WeakMap<Bridge, Supervised>();
+
+/**
+ * Starts a worker under a supervisor (see `supervisor.ts`), which tells a blocked call when the worker dies; a
+ * dead worker's bridge is dropped, so the next call starts a new one. Neither the threads nor the port keep the
+ * process alive: a script that never closes its Database still exits.
+ */
 function start(): Bridge {
   const { port1, port2 } = new MessageChannel();
-  const state = new Int32Array(new SharedArrayBuffer(16));
+  const state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
   const { entry, eval: isEval } = workerEntry();
-  const worker = new Worker(entry, {
-    eval: isEval,
-    // Flags that only make sense for the main entry (e.g. --input-type) would stop the worker from starting.
-    execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
-    workerData: { port: port2, state },
-    transferList: [port2],
-    stderr: false,
-  });
-  worker.unref();
+  const supervised = superviseWorker(entry, isEval, { port: port2, state });
   port1.unref();
-  worker.on("error", () => {
-    bridge = undefined;
-  });
-  worker.on("exit", () => {
-    bridge = undefined;
-  });
-  return { worker, port: port1, state };
+  const b: Bridge = { worker: supervised.thread, port: port1, state };
+  supervision.set(b, supervised);
+  const drop = () => {
+    if (bridge === b) bridge = undefined;
+  };
+  // Seen when this thread's event loop runs (between calls); a blocked call learns it from the shared state.
+  b.worker.on("error", drop);
+  b.worker.on("exit", drop);
+  return b;
 }
 
 /** What a blocking call does with the worker's requests and parts while it waits. */
@@ -217,26 +217,16 @@ function waitForWorker(b: Bridge, seen: number): void {
     return;
   }
   const sleptAt = performance.now();
-  let beat = Atomics.load(state, 1);
-  let silentFor = 0;
+  // Liveness comes from the supervisor, not from the worker's event loop: a busy worker is waited for.
+  const watch = new Watch(supervision.get(b)!);
+  let timedOut = false;
   while (Atomics.load(state, 0) === seen) {
-    if (Atomics.wait(state, 0, seen, 1000) === "timed-out") {
-      const now = Atomics.load(state, 1);
-      if (now === beat) {
-        silentFor += 1000;
-        const started = Atomics.load(state, 3) === 1;
-        if (silentFor >= (started ? STALL_LIMIT_MS : STARTUP_LIMIT_MS)) {
-          bridge = undefined;
-          void b.worker.terminate();
-          throw new ConnectionError(
-            started ? "the tscopg synchronous worker stopped responding" : "the tscopg synchronous worker failed to start",
-          );
-        }
-      } else {
-        beat = now;
-        silentFor = 0;
-      }
+    const dead = watch.verdict(seen, timedOut);
+    if (dead !== undefined) {
+      if (bridge === b) bridge = undefined;
+      throw dead;
     }
+    timedOut = Atomics.wait(state, 0, seen, watch.slice) === "timed-out";
   }
   // An answer that came within a fraction of a millisecond of sleeping would have been caught by spinning
   // longer; a longer wait means spinning only took CPU time from the worker (or there was nothing to catch).

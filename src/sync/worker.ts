@@ -265,6 +265,6 @@ port.on("message", (msg: ToWorker) => {
   handle(msg);
 });
 
-// Started, and a heartbeat: lets a blocked main thread tell a busy worker from a dead one.
+// Started. No heartbeat: the supervisor that started this worker tells a blocked main thread when it dies
+// (see supervisor.ts), so a busy event loop here is never taken for a dead worker.
 Atomics.store(state, 3, 1);
-setInterval(() => Atomics.add(state, 1, 1), 250).unref();
