@@ -4,7 +4,7 @@
  * @module
  */
 import type pg from "pg";
-import type { Client } from "pg";
+import type { Client, QueryResult as DriverResult, Submittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
 import { connectClient, streamOf, type OpenOptions, type Refable } from "./connect.js";
@@ -25,6 +25,17 @@ export type { OpenOptions } from "./connect.js";
 export type TxStatus = "I" | "T" | "E";
 
 type RawResult = pg.QueryResult | pg.QueryResult[];
+
+/**
+ * Builds the driver's query object for one statement, given its text, its encoded parameters and the callback
+ * that must receive its outcome (default: node-postgres' own query from `{ text, values }`). The synchronous
+ * facade's worker passes one that hands rows over as they arrive instead of parsing them.
+ * @internal
+ */
+export type MakeQuery = (
+  config: { text: string; values: unknown[] | undefined },
+  callback: (err: Error | null, res: DriverResult | DriverResult[]) => void,
+) => Submittable;
 
 /**
  * The result of the statement that matters: the only one, or for a multi-statement string the last one that
@@ -213,11 +224,14 @@ export class PgSession {
 
   /** Runs one statement (or a parameterless multi-statement string) and resolves with its result. */
   query(text: string, values?: unknown[]): Promise<StatementResult>;
-  /** Runs a statement and resolves with `pick(result)` (computed in the driver's callback: no extra Promise hop). */
-  query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T): Promise<T>;
-  query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T): Promise<T | StatementResult> {
+  /**
+   * Runs a statement and resolves with `pick(result)` (computed in the driver's callback: no extra Promise hop).
+   * `make`, when given, builds the driver's query object (see {@link MakeQuery}).
+   */
+  query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T, make?: MakeQuery): Promise<T>;
+  query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T, make?: MakeQuery): Promise<T | StatementResult> {
     return new Promise((resolve, reject) => {
-      this.submit(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject);
+      this.submit(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject, make);
     });
   }
 
@@ -227,6 +241,7 @@ export class PgSession {
     inBatch: boolean,
     resolve: (r: StatementResult) => void,
     reject: (e: TscopgError) => void,
+    make?: MakeQuery,
   ): void {
     if (this.broken && this.brokenBy !== undefined) {
       // The driver would answer "Client has encountered a connection error and is not queryable": say what
@@ -269,7 +284,8 @@ export class PgSession {
       resolve(lastResult(res));
     };
     try {
-      this.client.query({ text, values } as pg.QueryConfig, callback);
+      if (make !== undefined) this.client.query(make({ text, values }, callback));
+      else this.client.query({ text, values } as pg.QueryConfig, callback);
     } catch (err) {
       // The driver threw before sending anything: nothing is in flight (and nothing will answer).
       if (done) return;

@@ -1,3 +1,5 @@
+import type { TransferListItem } from "node:worker_threads";
+
 /**
  * Transports: how a method's answer crosses from the worker to the main thread when a plain value would be too
  * slow (e.g. many rows: moved as bytes in chunks and decoded on the main thread, which is blocked anyway). Each
@@ -9,8 +11,12 @@
 /** What a worker-side transport can do with the request it serves. */
 export interface WorkerCall {
   readonly id: number;
-  /** Sends one part of the answer to the main thread (consumed by the transport's main side, in order). */
-  part(part: unknown): void;
+  /**
+   * Sends one part of the answer to the main thread (consumed by the transport's main side, in order). Without
+   * `transfer` the part is v8-serialized like every message (Buffers, bigints, Dates arrive intact); with it, the
+   * part is posted as it is (structured clone) and the listed objects (e.g. an `ArrayBuffer`) are moved, not copied.
+   */
+  part(part: unknown, transfer?: readonly TransferListItem[]): void;
 }
 
 /** The worker side: runs `method` on `obj` and resolves with the final value (sent after the parts). */
@@ -25,8 +31,8 @@ export interface MainReceiver {
 /** A transport, both sides. */
 export interface Transport {
   worker: WorkerTransport;
-  /** A receiver for one call. */
-  main(method: string): MainReceiver;
+  /** A receiver for one call of `method` with `args` (as the caller gave them). */
+  main(method: string, args: readonly unknown[]): MainReceiver;
 }
 
 /** Transports by name. */
