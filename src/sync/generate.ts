@@ -147,7 +147,8 @@ function syncMethod(name: string, m: string, transport: string): (this: SyncHand
     if (receiver !== undefined) {
       const r = receiver.main(m, args);
       ctx.onPart = (part) => r.onPart(part);
-      result = r.finish(decodeResult(callSync({ ...req, transport }, ctx)));
+      const answer = callSync({ ...req, transport }, ctx);
+      result = r.finish(receiver.raw === true ? answer : decodeResult(answer));
     } else {
       result = call(req, ctx);
     }

@@ -19,33 +19,27 @@ import type { WorkerCall } from "./transports.js";
 /** A result column, as node-postgres describes it (plain data: it crosses to the main thread). */
 export type FieldInfo = QueryResult["fields"][number];
 
-/** Packed rows of one statement. */
-export interface RowsChunk {
-  /** The statement the rows belong to: 0, or its index in a multi-statement string. */
-  stmt: number;
-  /** Its columns (names and type OIDs), on the statement's first chunk only. */
-  cols?: { names: string[]; types: number[] } | undefined;
-  /** How many rows the chunk holds. */
-  rows: number;
-  /** The server's text of every non-NULL value, row by row, concatenated. */
-  text: string;
-  /**
-   * Each value's length in `text` (UTF-16 code units), or -1 for NULL, row by row; only the first
-   * `rows × columns` entries count (the array may be longer).
-   */
-  lens: Int32Array<ArrayBuffer>;
-}
+/**
+ * Packed rows of one statement, as a tuple (it crosses threads: v8 reads and writes arrays faster than objects):
+ * - `stmt`: the statement the rows belong to (0, or its index in a multi-statement string);
+ * - `rows`: how many rows the chunk holds;
+ * - `text`: the server's text of every non-NULL value, row by row, concatenated;
+ * - `lens`: each value's length in `text` (UTF-16 code units), or -1 for NULL, row by row (a typed array in a part,
+ *   moved to the main thread; a plain array in an answer's tail, which v8 serializes natively);
+ * - `names`, `types`: the statement's column names and type OIDs, on its first chunk only.
+ */
+export type RowsChunk = [stmt: number, rows: number, text: string, lens: Int32Array<ArrayBuffer> | number[], names?: string[], types?: number[]];
 
-/** The final answer of a `rows` call: which statement's rows the method returns, and that statement's facts. */
-export interface RowsAnswer {
-  /** The statement whose result the query methods return (the last one with columns, else the last one). */
-  stmt: number;
-  rowCount: number | null;
-  command: string;
-  fields: FieldInfo[];
-  /** The rows packed since the last chunk sent (a small result travels here only: one message in all). */
-  tail?: RowsChunk | undefined;
-}
+/** A chunk sent as a part: its lengths array is moved to the main thread. */
+type PartChunk = [stmt: number, rows: number, text: string, lens: Int32Array<ArrayBuffer>, names?: string[], types?: number[]];
+
+/**
+ * The final answer of a `rows` call, as a tuple: the statement whose result the query methods return (the last
+ * one with columns, else the last one), its row count and command, its fields (for `query` only: the other
+ * methods do not return them), and the rows packed since the last part (a small result travels here only: one
+ * message in all).
+ */
+export type RowsAnswer = [stmt: number, rowCount: number | null, command: string, fields: FieldInfo[] | null, tail: RowsChunk | null];
 
 /** A chunk is sent once its text reaches this many characters; the first chunks are smaller (see below). */
 const MAX_CHUNK_CHARS = 1 << 20;
@@ -57,31 +51,30 @@ const MAX_CHUNK_VALUES = 1 << 16;
 /** Packs rows into chunks, sending the full ones through `send`. */
 export class RowPacker {
   private text = "";
-  private lens: Int32Array<ArrayBuffer>;
-  private used = 0;
+  /** The lengths of the values packed so far (a plain array: a part gets a typed copy, an answer's tail this). */
+  private lens: number[] = [];
   private rows = 0;
   private stmt = -1;
-  private cols: RowsChunk["cols"];
+  /** The current statement's column names and type OIDs, until its first chunk carries them. */
+  private cols: [names: string[], types: number[]] | undefined;
   /** Rows taken from the current statement (at most `limit`). */
   private taken = 0;
   private budget = FIRST_CHUNK_CHARS;
 
   /**
-   * @param send Sends a full chunk (it is the packer's no more: its arrays may be moved).
+   * @param send Sends a full chunk (it is the packer's no more: its lengths array may be moved).
    * @param limit Most rows kept per statement (1 for `fetchOne`/`fetchVal`: the rest are skipped unread).
    */
   constructor(
-    private readonly send: (chunk: RowsChunk) => void,
+    private readonly send: (chunk: PartChunk) => void,
     private readonly limit: number,
-  ) {
-    this.lens = new Int32Array(16);
-  }
+  ) {}
 
   /** A statement's rows begin (its RowDescription arrived). */
   begin(stmt: number, fields: readonly FieldInfo[]): void {
     this.flush();
     this.stmt = stmt;
-    this.cols = { names: fields.map((f) => f.name), types: fields.map((f) => f.dataTypeID) };
+    this.cols = [fields.map((f) => f.name), fields.map((f) => f.dataTypeID)];
     this.taken = 0;
   }
 
@@ -89,59 +82,40 @@ export class RowPacker {
   add(values: readonly (string | null)[]): void {
     if (this.taken >= this.limit) return;
     this.taken++;
-    const n = values.length;
-    if (this.used + n > this.lens.length) this.grow(n);
     const lens = this.lens;
-    let k = this.used;
     let text = this.text;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (v === null) lens[k++] = -1;
+      if (v === null) lens.push(-1);
       else {
         text += v;
-        lens[k++] = v.length;
+        lens.push(v.length);
       }
     }
     this.text = text;
-    this.used = k;
     this.rows++;
-    if (text.length >= this.budget || k >= MAX_CHUNK_VALUES) this.flush();
+    if (text.length >= this.budget || lens.length >= MAX_CHUNK_VALUES) this.flush();
   }
 
-  /** Room for `n` more values: a longer lengths array (the next chunks start with the same capacity). */
-  private grow(n: number): void {
-    const bigger = new Int32Array(Math.max(this.lens.length * 2, this.used + n));
-    bigger.set(this.lens.subarray(0, this.used));
-    this.lens = bigger;
-  }
-
-  /** The rows packed so far, as a chunk (then the packer starts a new one). */
-  private take(): RowsChunk | undefined {
-    if (this.rows === 0) return undefined;
-    const chunk: RowsChunk = { stmt: this.stmt, cols: this.cols, rows: this.rows, text: this.text, lens: this.lens };
+  /** Sends the rows packed so far as a chunk (then packs into a new one). */
+  private flush(): void {
+    if (this.rows === 0) return;
+    const lens = new Int32Array(this.lens);
+    const chunk: PartChunk = this.cols ? [this.stmt, this.rows, this.text, lens, ...this.cols] : [this.stmt, this.rows, this.text, lens];
     this.cols = undefined;
     this.text = "";
     this.rows = 0;
-    this.used = 0;
-    this.lens = new Int32Array(this.lens.length);
-    return chunk;
-  }
-
-  /** Sends the rows packed so far. */
-  private flush(): void {
-    const chunk = this.take();
-    if (chunk === undefined) return;
+    this.lens = [];
     this.budget = Math.min(this.budget * 2, MAX_CHUNK_CHARS);
     this.send(chunk);
   }
 
-  /** The final answer: the picked statement's facts and the rows not sent yet. */
-  answer(stmt: number, r: QueryResult): RowsAnswer {
-    const used = this.used;
-    const tail = this.take();
-    // The tail is v8-serialized with the answer, which copies a typed array's whole buffer: trim it first.
-    if (tail !== undefined) tail.lens = tail.lens.slice(0, used);
-    return { stmt, rowCount: r.rowCount, command: r.command, fields: r.fields.map((f) => ({ ...f })), tail };
+  /** The final answer: the picked statement's facts (its fields if `withFields`) and the rows not sent yet. */
+  answer(stmt: number, r: QueryResult, withFields: boolean): RowsAnswer {
+    let tail: RowsChunk | null = null;
+    if (this.rows > 0) tail = this.cols ? [this.stmt, this.rows, this.text, this.lens, ...this.cols] : [this.stmt, this.rows, this.text, this.lens];
+    this.rows = 0;
+    return [stmt, r.rowCount, r.command, withFields ? r.fields.map((f) => ({ ...f })) : null, tail];
   }
 }
 
@@ -198,9 +172,9 @@ const FIRST_ROW_ONLY = new Set(["fetchOne", "fetchVal"]);
  */
 export async function packRows(call: WorkerCall, obj: object, method: string, args: unknown[]): Promise<RowsAnswer> {
   const [sql, params, options] = args as [string, QueryParams | null | undefined, ExecuteOptions | undefined];
-  const packer = new RowPacker((chunk) => call.part(chunk, [chunk.lens.buffer as ArrayBuffer]), FIRST_ROW_ONLY.has(method) ? 1 : Infinity);
+  const packer = new RowPacker((chunk) => call.part(chunk, [chunk[3].buffer]), FIRST_ROW_ONLY.has(method) ? 1 : Infinity);
   let query: PackingQuery | undefined;
   const make: MakeQuery = (config, callback) => (query = new PackingQuery(config, callback, packer)) as unknown as pg.Submittable;
-  const pick = (r: QueryResult): RowsAnswer => packer.answer(query!.results().indexOf(r), r);
+  const pick = (r: QueryResult): RowsAnswer => packer.answer(query!.results().indexOf(r), r, method === "query");
   return (obj as Queryable)._runWith(sql, params, options, pick, make);
 }

@@ -96,23 +96,25 @@ interface Decoding {
 }
 
 /** The state for a statement whose first chunk carries its columns. */
-function startDecoding(cols: NonNullable<RowsChunk["cols"]>): Decoding {
+function startDecoding(names: string[], types: number[]): Decoding {
   // The driver's way (pg's Result.addFields/parseRow): a duplicate column name keeps its first place, last value.
-  const base = Object.create(null) as Row;
-  for (const name of cols.names) base[name] = null;
+  // A plain object is built by assignment, except when a column is named `__proto__` (the assignment would set
+  // the prototype): then through a null-prototype object, as the driver builds it.
+  const base = (names.includes("__proto__") ? Object.create(null) : {}) as Row;
+  for (const name of names) base[name] = null;
   // The async path's parsers, looked up as its driver looks them up (per statement, by type OID, text format).
-  const parsers = cols.types.map((oid) => typeParsers.getTypeParser(oid, "text"));
-  return { names: cols.names, parsers, kinds: cols.types.map((oid, i) => kindOf(oid, parsers[i]!)), template: { ...base }, rows: [] };
+  const parsers = types.map((oid) => typeParsers.getTypeParser(oid, "text"));
+  return { names, parsers, kinds: types.map((oid, i) => kindOf(oid, parsers[i]!)), template: { ...base }, rows: [] };
 }
 
 /** Decodes a chunk's rows into `into.rows`. */
 function decodeChunk(into: Decoding, chunk: RowsChunk): void {
   const { names, parsers, kinds, template, rows } = into;
-  const { text, lens } = chunk;
+  const [, count, text, lens] = chunk;
   const width = names.length;
   let pos = 0;
   let k = 0;
-  for (let r = 0; r < chunk.rows; r++) {
+  for (let r = 0; r < count; r++) {
     const row: Row = { ...template };
     for (let i = 0; i < width; i++) {
       const len = lens[k++]!;
@@ -173,32 +175,35 @@ export class RowsReceiver implements MainReceiver {
   }
 
   private decode(chunk: RowsChunk): void {
-    let into = this.results.get(chunk.stmt);
-    if (chunk.cols !== undefined) {
-      into = startDecoding(chunk.cols);
+    const [stmt, , , , names, types] = chunk;
+    let into = this.results.get(stmt);
+    if (names !== undefined && types !== undefined) {
+      into = startDecoding(names, types);
       // The query methods return the last statement with columns: no earlier statement's rows can be picked now.
-      if (chunk.cols.names.length > 0) for (const stmt of this.results.keys()) if (stmt < chunk.stmt) this.results.delete(stmt);
-      this.results.set(chunk.stmt, into);
+      if (names.length > 0) for (const earlier of this.results.keys()) if (earlier < stmt) this.results.delete(earlier);
+      this.results.set(stmt, into);
     }
-    if (into === undefined) throw new TypeError(`rows of statement ${chunk.stmt} arrived without its columns`);
+    if (into === undefined) throw new TypeError(`rows of statement ${stmt} arrived without its columns`);
     decodeChunk(into, chunk);
   }
 
   finish(value: unknown): unknown {
-    const answer = value as RowsAnswer;
-    if (answer.tail !== undefined) this.take(answer.tail);
+    const [stmt, rowCount, command, fields, tail] = value as RowsAnswer;
+    if (tail !== null) this.take(tail);
     if (this.failed) throw locateError(toTscopgError(this.error), this.sql as string, RowsReceiver.prototype.finish);
-    const rows = this.results.get(answer.stmt)?.rows ?? [];
+    const picked = this.results.get(stmt);
+    const rows = picked?.rows ?? [];
     switch (this.method) {
       case "query":
-        return { rows, rowCount: answer.rowCount, command: answer.command, fields: answer.fields };
+        return { rows, rowCount, command, fields: fields ?? [] };
       case "fetchOne":
         return rows[0] ?? null;
       case "fetchVal": {
+        // The first column's value (with duplicate names, the row's value under that name, as async picks it).
         const row = rows[0];
-        const first = answer.fields[0];
+        const first = picked?.names[0];
         if (row === undefined || first === undefined) return null;
-        return row[first.name] ?? null;
+        return row[first] ?? null;
       }
       default: // execute, fetchAll
         return rows;

@@ -13,6 +13,7 @@ import { registerTransport } from "./transports.js";
 
 registerTransport("rows", {
   worker: packRows,
+  raw: true, // rows and plain facts: nothing to decode
   main: (method, args) => new RowsReceiver(method, args[0]),
 });
 

@@ -31,6 +31,11 @@ export interface MainReceiver {
 /** A transport, both sides. */
 export interface Transport {
   worker: WorkerTransport;
+  /**
+   * `true`: `finish` gets the worker's final value as it came (not walked for handles and codec-encoded values,
+   * which it must not hold); otherwise decoded like any answer.
+   */
+  raw?: boolean | undefined;
   /** A receiver for one call of `method` with `args` (as the caller gave them). */
   main(method: string, args: readonly unknown[]): MainReceiver;
 }
