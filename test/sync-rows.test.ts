@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AsyncCursor, AsyncDatabase, Database, DatabaseError, type QueryParams } from "../src/index.js";
 import { typeParsers } from "../src/sql/values.js";
+import { chunkLimits } from "../src/sync/rows-pack.js";
 import { RowsReceiver } from "../src/sync/rows-unpack.js";
 import { surfaceOf } from "../src/sync/surface.js";
 import { createTestSchema, type TestSchema } from "./support/db.js";
@@ -217,9 +218,15 @@ describe("sync rows transport: results larger than one chunk", () => {
 
   test("chunk boundaries: full lengths arrays, values larger than a chunk, rows without columns", async () => {
     const p = { name: "database", s: db as unknown as SyncQ, a: adb as unknown as AsyncQ };
+    const { firstChars, maxChars, maxValues } = chunkLimits;
     const cases = [
-      "SELECT NULL::int AS n FROM generate_series(1, 131073)", // 65,536 values per chunk, and one more
-      "SELECT NULL::int AS a, NULL::text AS b, NULL::float8 AS c FROM generate_series(1, 50000)",
+      `SELECT NULL::int AS n FROM generate_series(1, ${maxValues})`, // one full lengths array, sent: no tail
+      `SELECT NULL::int AS n FROM generate_series(1, ${maxValues + 1})`, // and one more row, in the tail
+      `SELECT NULL::int AS n FROM generate_series(1, ${maxValues * 8 + 1})`,
+      `SELECT NULL::int AS a, NULL::text AS b, NULL::float8 AS c FROM generate_series(1, ${maxValues * 3})`, // rows across the limit
+      `SELECT repeat('a', ${firstChars}) AS a`, // exactly the first chunk's text
+      `SELECT repeat('a', ${firstChars} - g) AS a, g FROM generate_series(0, 2) g`,
+      `SELECT repeat('b', ${maxChars} - 1) AS b UNION ALL SELECT repeat('c', ${maxChars}) UNION ALL SELECT 'd'`,
       "SELECT repeat('x', 3000000) AS big, 1 AS after, repeat('é', 1500000) AS big2",
       "SELECT g, repeat('é', g * 20000) AS t, g AS h FROM generate_series(1, 40) g",
       "SELECT FROM generate_series(1, 70000)",
