@@ -1,5 +1,3 @@
-import type { TransferListItem } from "node:worker_threads";
-
 /**
  * Transports: how a method's answer crosses from the worker to the main thread when a plain value would be too
  * slow (e.g. many rows: moved as bytes in chunks and decoded on the main thread, which is blocked anyway). Each
@@ -7,6 +5,7 @@ import type { TransferListItem } from "node:worker_threads";
  * and builds the value the caller gets. The sync surface (`surface.ts`) says which method uses which.
  * @module
  */
+import type { TransferListItem } from "node:worker_threads";
 
 /** What a worker-side transport can do with the request it serves. */
 export interface WorkerCall {
