@@ -6,7 +6,10 @@
  *
  * A chunk ({@link RowsChunk}) is the text of all its non-NULL values concatenated into one string, plus an
  * `Int32Array` of value lengths (-1 for NULL). A one-byte string crosses as a single copy, and the lengths array
- * is moved (transferred), so a chunk costs the main thread one message, not thousands of objects.
+ * is moved (transferred), so a chunk costs the main thread one message, not thousands of objects. Text rather than
+ * UTF-8 bytes: the driver has already decoded each value into a string, and appending strings (flattened once, when
+ * the chunk is posted) is cheaper than writing each into a buffer, while the main thread takes each value as a
+ * substring, with no native call per value (per-value UTF-8 decoding measured 2× slower).
  * @module
  */
 import pg from "pg";

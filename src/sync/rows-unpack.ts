@@ -31,7 +31,7 @@ const PG_INT = pgParser(23, "text");
 const PG_NO_PARSE = pgParser(0, "text");
 const INT_OIDS = new Set([21, 23, 26]);
 
-function kindOf(oid: number, parser: TextParser): number {
+function decodingKind(oid: number, parser: TextParser): number {
   if (parser === PG_INT && PG_INT.name === "parseInteger" && INT_OIDS.has(oid)) return INT;
   if (parser === parseFloat) return FLOAT;
   if (parser === PG_NO_PARSE && PG_NO_PARSE.name === "noParse") return TEXT;
@@ -104,7 +104,7 @@ function startDecoding(names: string[], types: number[]): Decoding {
   for (const name of names) base[name] = null;
   // The async path's parsers, looked up as its driver looks them up (per statement, by type OID, text format).
   const parsers = types.map((oid) => typeParsers.getTypeParser(oid, "text"));
-  return { names, parsers, kinds: types.map((oid, i) => kindOf(oid, parsers[i]!)), template: { ...base }, rows: [] };
+  return { names, parsers, kinds: types.map((oid, i) => decodingKind(oid, parsers[i]!)), template: { ...base }, rows: [] };
 }
 
 /** Decodes a chunk's rows into `into.rows`. */
