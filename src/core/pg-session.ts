@@ -3,7 +3,7 @@
  * transaction-status guard, pipelined batches, submittables, health, whether its session state changed).
  * @module
  */
-import type { Client, QueryConfig, Submittable as PgSubmittable } from "pg";
+import type { Client, QueryConfig, QueryResult as DriverResult, Submittable as PgSubmittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
 import { changesSessionState } from "../sql/placeholders.js";
@@ -20,6 +20,17 @@ export type { Submittable } from "./submittable.js";
 export type TxStatus = "I" | "T" | "E";
 
 export { setDefaultQueryTimeout } from "./answer-clock.js";
+
+/**
+ * Builds the driver's query object for one statement, given its text, its encoded parameters and the callback
+ * that must receive its outcome (default: node-postgres' own query from `{ text, values }`). The synchronous
+ * facade's worker passes one that hands rows over as they arrive instead of parsing them.
+ * @internal
+ */
+export type MakeQuery = (
+  config: { text: string; values: unknown[] | undefined },
+  callback: (err: Error | null, res: DriverResult | DriverResult[]) => void,
+) => PgSubmittable;
 
 /**
  * A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions.
@@ -216,12 +227,15 @@ export class PgSession {
    * session, a statement that may change session state sets {@link stateChanged}.
    */
   query(text: string, values?: unknown[]): Promise<StatementResult>;
-  /** Runs a statement and resolves with `pick(result)` (computed in the driver's callback: no extra Promise hop). */
-  query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T): Promise<T>;
-  query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T): Promise<T | StatementResult> {
+  /**
+   * Runs a statement and resolves with `pick(result)` (computed in the driver's callback: no extra Promise hop).
+   * `make`, when given, builds the driver's query object (see {@link MakeQuery}).
+   */
+  query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T, make?: MakeQuery): Promise<T>;
+  query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T, make?: MakeQuery): Promise<T | StatementResult> {
     if (!this.pipelined && !this.stateChanged) this.stateChanged = changesSessionState(text);
     return new Promise((resolve, reject) => {
-      this.send(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject);
+      this.send(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject, make);
     });
   }
 
@@ -267,6 +281,7 @@ export class PgSession {
     inBatch: boolean,
     resolve: (r: StatementResult) => void,
     reject: (e: TscopgError) => void,
+    make?: MakeQuery,
   ): void {
     const lost = this.lostError();
     if (lost !== undefined) {
@@ -300,7 +315,8 @@ export class PgSession {
       resolve(lastResult(res));
     };
     try {
-      this.client.query({ text, values } as QueryConfig, callback);
+      if (make !== undefined) this.client.query(make({ text, values }, callback));
+      else this.client.query({ text, values } as QueryConfig, callback);
     } catch (err) {
       // The driver threw before sending anything: nothing is in flight (and nothing will answer).
       if (done) return;

@@ -9,7 +9,7 @@ import { encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
 import { checkOptions } from "./options.js";
-import { PgSession } from "./pg-session.js";
+import { PgSession, type MakeQuery } from "./pg-session.js";
 
 /** A plain copy (the driver's result object carries parser functions, which cannot cross a worker boundary). */
 const wholeResult = (r: QueryResult): QueryResult => ({ rows: r.rows, rowCount: r.rowCount, command: r.command, fields: r.fields });
@@ -66,7 +66,13 @@ export abstract class Queryable implements QueryApi<"async"> {
    * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal
    */
-  protected run<T>(sql: string, params: QueryParams | null | undefined, options: ExecuteOptions | undefined, pick: (r: QueryResult) => T): Promise<T> {
+  protected run<T>(
+    sql: string,
+    params: QueryParams | null | undefined,
+    options: ExecuteOptions | undefined,
+    pick: (r: QueryResult) => T,
+    make?: MakeQuery,
+  ): Promise<T> {
     let text: string;
     let values: unknown[] | undefined;
     let session: PgSession | Promise<PgSession>;
@@ -78,8 +84,24 @@ export abstract class Queryable implements QueryApi<"async"> {
     } catch (err) {
       return located(Promise.reject(err), sql);
     }
-    if (session instanceof PgSession) return located(session.query(text, values, pick), sql);
-    return located(session.then((s) => s.query(text, values, pick)), sql);
+    if (session instanceof PgSession) return located(session.query(text, values, pick, make), sql);
+    return located(session.then((s) => s.query(text, values, pick, make)), sql);
+  }
+
+  /**
+   * Runs a statement exactly as the query methods do (same session, ambient transaction, parameter encoding,
+   * errors), with `make` building the driver's query object: the synchronous facade's worker uses one that packs
+   * the rows as they arrive instead of parsing them.
+   * @internal
+   */
+  _runWith<T>(
+    sql: string,
+    params: QueryParams | null | undefined,
+    options: ExecuteOptions | undefined,
+    pick: (r: QueryResult) => T,
+    make: MakeQuery,
+  ): Promise<T> {
+    return this.run(sql, params, options, pick, make);
   }
 
   /** @inheritDoc */

@@ -190,7 +190,8 @@ function nextMessage(b: Bridge, id: number): WorkerMessage {
     const seen = Atomics.load(b.state, 0);
     const raw = receiveMessageOnPort(b.port);
     if (raw !== undefined) {
-      const msg = deserialize(raw.message as Uint8Array) as WorkerMessage;
+      // v8-serialized bytes, or (a part posted with a transfer list) the message itself.
+      const msg = (raw.message instanceof Uint8Array ? deserialize(raw.message) : raw.message) as WorkerMessage;
       if (msg.id === id) return msg;
       if (awaited.includes(msg.id)) {
         let list = stashed.get(msg.id);

@@ -17,6 +17,8 @@ import { kindEntry, type KindName } from "./kinds.js";
 import { isHandleRef, type RequestBody } from "./protocol.js";
 import { namespacesOf, surfaceOf } from "./surface.js";
 import { transportTable } from "./transports.js";
+// Registers the built-in transports before the classes below are generated.
+import "./rows.js";
 
 const HANDLE = Symbol("tscopg.handle");
 
@@ -143,9 +145,10 @@ function syncMethod(name: string, m: string, transport: string): (this: SyncHand
     const req: RequestBody = { op: "call", handle: this[HANDLE], method: m, args: sent, scope };
     let result: unknown;
     if (receiver !== undefined) {
-      const r = receiver.main(m);
+      const r = receiver.main(m, args);
       ctx.onPart = (part) => r.onPart(part);
-      result = r.finish(decodeResult(callSync({ ...req, transport }, ctx)));
+      const answer = callSync({ ...req, transport }, ctx);
+      result = r.finish(receiver.raw === true ? answer : decodeResult(answer));
     } else {
       result = call(req, ctx);
     }

@@ -36,7 +36,10 @@ export type Reply =
 /** Everything the main thread posts to the worker. */
 export type ToWorker = Request | Reply;
 
-/** What the worker sends about request `id` (v8-serialized, so Buffers, bigints and Dates arrive intact). */
+/**
+ * What the worker sends about request `id` (v8-serialized, so Buffers, bigints and Dates arrive intact; a part
+ * sent with a transfer list is posted as it is).
+ */
 export type WorkerMessage =
   | { id: number; kind: "done"; ok: true; value: unknown }
   /** `ref`: the error is one the main thread raised in a callback (it rethrows its own object). */

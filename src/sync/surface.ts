@@ -20,9 +20,23 @@ const coreTransports: Record<string, TransportName> = {
   cursor: "scoped",
 };
 
-/** Declares the transport of core method `name` (transport modules call it for the methods they carry). */
-export function declareTransport(name: string, transport: TransportName): void {
-  coreTransports[name] = transport;
+/** Transports declared for the methods of one class (and of its subclasses that do not override them). */
+const classTransports: { name: string; transport: TransportName; on: { readonly prototype: object } }[] = [];
+
+/**
+ * Declares the transport of core method `name` (transport modules call it for the methods they carry). With `on`,
+ * only for that class's own method: a class that does not extend `on`, or overrides the method, keeps `value`
+ * (e.g. `rows` is for {@link Queryable}'s `execute`, not for a cursor's `execute`).
+ */
+export function declareTransport(name: string, transport: TransportName, on?: { readonly prototype: object }): void {
+  if (on === undefined) coreTransports[name] = transport;
+  else classTransports.push({ name, transport, on });
+}
+
+/** The transport declared for `proto`'s method `name` through its class, if any. */
+function classTransport(proto: object, name: string): TransportName | undefined {
+  const own = (proto as Record<string, unknown>)[name];
+  return classTransports.find((d) => d.name === name && own === (d.on.prototype as Record<string, unknown>)[name])?.transport;
 }
 
 /** A class's sync surface. */
@@ -47,7 +61,7 @@ export function surfaceOf(proto: object): Surface {
       if (hidden(name) || methods.has(name) || getters.has(name) || namespaces.has(name)) continue;
       const d = Object.getOwnPropertyDescriptor(p, name)!;
       if (d.get) getters.add(name);
-      else if (typeof d.value === "function") methods.set(name, featureTransports.get(name) ?? coreTransports[name] ?? "value");
+      else if (typeof d.value === "function") methods.set(name, featureTransports.get(name) ?? classTransport(proto, name) ?? coreTransports[name] ?? "value");
     }
   }
   return { methods, getters, statics: staticsOf };

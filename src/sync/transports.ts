@@ -5,12 +5,17 @@
  * and builds the value the caller gets. The sync surface (`surface.ts`) says which method uses which.
  * @module
  */
+import type { TransferListItem } from "node:worker_threads";
 
 /** What a worker-side transport can do with the request it serves. */
 export interface WorkerCall {
   readonly id: number;
-  /** Sends one part of the answer to the main thread (consumed by the transport's main side, in order). */
-  part(part: unknown): void;
+  /**
+   * Sends one part of the answer to the main thread (consumed by the transport's main side, in order). Without
+   * `transfer` the part is v8-serialized like every message (Buffers, bigints, Dates arrive intact); with it, the
+   * part is posted as it is (structured clone) and the listed objects (e.g. an `ArrayBuffer`) are moved, not copied.
+   */
+  part(part: unknown, transfer?: readonly TransferListItem[]): void;
 }
 
 /** The worker side: runs `method` on `obj` and resolves with the final value (sent after the parts). */
@@ -25,8 +30,13 @@ export interface MainReceiver {
 /** A transport, both sides. */
 export interface Transport {
   worker: WorkerTransport;
-  /** A receiver for one call. */
-  main(method: string): MainReceiver;
+  /**
+   * `true`: `finish` gets the worker's final value as it came (not walked for handles and codec-encoded values,
+   * which it must not hold); otherwise decoded like any answer.
+   */
+  raw?: boolean | undefined;
+  /** A receiver for one call of `method` with `args` (as the caller gave them). */
+  main(method: string, args: readonly unknown[]): MainReceiver;
 }
 
 /** Transports by name. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { serialize } from "node:v8";
-import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { receiveMessageOnPort, workerData, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { setDefaultQueryTimeout } from "../core/pg-session.js";
 import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
@@ -14,6 +14,8 @@ import { decodeValue, encodeShallow } from "./codecs.js";
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
 import { transports, type WorkerCall } from "./transports.js";
+// The built-in transports (the main thread registers the same ones).
+import "./rows.js";
 
 const { port, state } = workerData as { port: MessagePort; state: Int32Array };
 
@@ -44,8 +46,17 @@ function get(id: number): Record<string | symbol, unknown> {
   return obj as Record<string | symbol, unknown>;
 }
 
-/** Posts a message to the main thread and wakes it. */
-function send(msg: WorkerMessage): void {
+/**
+ * Posts a message to the main thread and wakes it. Messages are v8-serialized, except those given a `transfer`
+ * list (transport parts carrying e.g. an ArrayBuffer): those are posted as they are, the listed objects moved.
+ */
+function send(msg: WorkerMessage, transfer?: readonly TransferListItem[]): void {
+  if (transfer !== undefined) {
+    port.postMessage(msg, transfer);
+    Atomics.add(state, 0, 1);
+    Atomics.notify(state, 0);
+    return;
+  }
   let payload: Buffer;
   try {
     payload = serialize(msg);
@@ -79,9 +90,9 @@ class Call implements WorkerCall {
     });
   }
 
-  /** Sends a transport part of the answer. */
-  part(part: unknown): void {
-    if (!this.over) send({ id: this.id, kind: "part", part });
+  /** Sends a transport part of the answer (see {@link WorkerCall.part}). */
+  part(part: unknown, transfer?: readonly TransferListItem[]): void {
+    if (!this.over) send({ id: this.id, kind: "part", part }, transfer);
   }
 
   answer(reply: Reply): void {
