@@ -46,7 +46,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return this.#closed;
   }
 
-  private live(): PgSession {
+  #live(): PgSession {
     if (this.#closed) throw new TscopgError("this connection is closed");
     return this.session;
   }
@@ -55,10 +55,11 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return this.#beginning !== undefined || this.session.txStatus !== "I";
   }
 
-  protected sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
-    const session = this.live();
+  /** @internal */
+  _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+    const session = this.#live();
     const wait = this.#children.wait();
-    if (wait !== undefined) return wait.then(() => this.sessionFor(options, sql));
+    if (wait !== undefined) return wait.then(() => this._sessionFor(options, sql));
     return this.autocommit ? session : this.#begun(session);
   }
 
@@ -89,7 +90,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
   transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
   async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
     for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
-    const session = this.live();
+    const session = this.#live();
     // Inside the connection's own transaction this is a savepoint of it; else a transaction of its own.
     const tx = await AsyncTransaction.open(session, {
       owner: undefined,
@@ -103,7 +104,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
   }
   /** A cursor over this connection (closing the cursor leaves the connection open). */
   async cursor(): Promise<AsyncCursor> {
-    this.live();
+    this.#live();
     return new AsyncCursor(this, false);
   }
 
@@ -114,7 +115,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
    * running makes the commit roll everything back and raise.
    */
   async commit(): Promise<void> {
-    const session = this.live();
+    const session = this.#live();
     if (this.#children.callbackRunning) {
       await this.rollback();
       throw endedWhileCallbackRuns();
@@ -129,7 +130,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
 
   /** Rolls back the current transaction (no-op when none is open). */
   async rollback(): Promise<void> {
-    const session = this.live();
+    const session = this.#live();
     if (await this.#settle(session)) await session.command("ROLLBACK");
   }
 
@@ -177,7 +178,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
 
   /** @internal The raw session, for feature modules that need COPY or cursors. */
   get _session(): PgSession {
-    return this.live();
+    return this.#live();
   }
 
   /**
@@ -187,7 +188,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
    * @internal For feature modules (COPY, server-side cursors, LISTEN).
    */
   async _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, options?: ExecuteOptions): Promise<T> {
-    return fn(await this.sessionFor(options, ""));
+    return fn(await this._sessionFor(options, ""));
   }
 
   override toString(): string {

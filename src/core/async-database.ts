@@ -142,7 +142,8 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return this.create(name, { ...rest, config });
   }
 
-  protected sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+  /** @internal */
+  _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
     if (options?.autocommit !== true) {
       const tx = ambientTransaction.getStore();
       // Inside a transaction callback (even one that has ended: running there in autocommit instead would

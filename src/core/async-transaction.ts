@@ -103,7 +103,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.#finished;
   }
 
-  private live(): PgSession {
+  #live(): PgSession {
     if (this.#finished) {
       throw new TscopgError(
         this.#abandoned
@@ -114,10 +114,11 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.session;
   }
 
-  protected sessionFor(_options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+  /** @internal The session a statement runs on (also used by the database's ambient-transaction path). */
+  _sessionFor(_options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
     const control = transactionControl(sql);
     if (control !== 0) {
-      this.live();
+      this.#live();
       const what = control & TX_BEGINS ? "BEGIN" : "COMMIT/ROLLBACK";
       throw new TscopgError(
         `${what} written as SQL is refused inside a transaction object: end it with commit() or rollback(), ` +
@@ -129,15 +130,11 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
 
   /** The session once nothing is open beneath this transaction (see {@link ChildSlot.wait}). */
   #ready(): PgSession | Promise<PgSession> {
-    const session = this.live();
+    const session = this.#live();
     const wait = this.#children.wait();
     return wait === undefined ? session : wait.then(() => this.#ready());
   }
 
-  /** @internal The session, for the ambient-transaction path of a database handle. */
-  _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
-    return this.sessionFor(options, sql);
-  }
 
   /**
    * Runs `fn` with this transaction's own session, with the checks its statements get (refused once finished;
@@ -153,7 +150,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
   async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
     for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
-    const session = this.live();
+    const session = this.#live();
     const child = await AsyncTransaction.open(session, {
       owner: this.#place.owner,
       parent: this,
@@ -172,7 +169,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
    * makes the commit roll everything back and raise.
    */
   async commit(): Promise<void> {
-    const session = this.live();
+    const session = this.#live();
     if (this.#children.callbackRunning) {
       await this.rollback();
       throw endedWhileCallbackRuns();
@@ -192,7 +189,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
 
   /** Rolls back the transaction, or back to the savepoint (and everything opened beneath it). */
   async rollback(): Promise<void> {
-    const session = this.live();
+    const session = this.#live();
     this.#finish();
     try {
       await session.settled();
@@ -228,7 +225,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   /** @internal */
   async _finish(ok: boolean): Promise<void> {
     if (this.#finished) {
-      if (ok && this.#abandoned) this.live(); // raises: its work went with the transaction it belonged to
+      if (ok && this.#abandoned) this.#live(); // raises: its work went with the transaction it belonged to
       return;
     }
     if (ok) await this.commit();

@@ -1,6 +1,6 @@
 /**
  * The executor seam: every object that runs statements (database, connection, transaction) extends
- * {@link Queryable} and supplies only where its statements go ({@link Queryable.sessionFor}). Feature modules
+ * {@link Queryable} and supplies only where its statements go ({@link Queryable._sessionFor}). Feature modules
  * are written once against this class.
  * @module
  */
@@ -41,7 +41,7 @@ export abstract class Queryable implements QueryApi<"async"> {
    * object manages the transaction itself).
    * @internal
    */
-  protected abstract sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession>;
+  abstract _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession>;
 
   /**
    * The plain-session seam, for feature modules that need a non-pipelined session (COPY, server-side cursors,
@@ -66,7 +66,7 @@ export abstract class Queryable implements QueryApi<"async"> {
    * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal
    */
-  protected run<T>(
+  #run<T>(
     sql: string,
     params: QueryParams | null | undefined,
     options: ExecuteOptions | undefined,
@@ -80,7 +80,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       const q = prepareQuery(sql, params);
       text = q.text;
       values = encodeParams(q.values);
-      session = this.sessionFor(options, sql);
+      session = this._sessionFor(options, sql);
     } catch (err) {
       return located(Promise.reject(err), sql);
     }
@@ -101,17 +101,17 @@ export abstract class Queryable implements QueryApi<"async"> {
     pick: (r: QueryResult) => T,
     make: MakeQuery,
   ): Promise<T> {
-    return this.run(sql, params, options, pick, make);
+    return this.#run(sql, params, options, pick, make);
   }
 
   /** @inheritDoc */
   query<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<QueryResult<R>> {
-    return this.run(sql, params, options, wholeResult) as Promise<QueryResult<R>>;
+    return this.#run(sql, params, options, wholeResult) as Promise<QueryResult<R>>;
   }
 
   /** @inheritDoc */
   execute<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R[]> {
-    return this.run(sql, params, options, rowsOf) as Promise<R[]>;
+    return this.#run(sql, params, options, rowsOf) as Promise<R[]>;
   }
 
   /** @inheritDoc */
@@ -121,20 +121,20 @@ export abstract class Queryable implements QueryApi<"async"> {
 
   /** @inheritDoc */
   fetchOne<R extends object = Row>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<R | null> {
-    return this.run(sql, params, options, firstRow) as Promise<R | null>;
+    return this.#run(sql, params, options, firstRow) as Promise<R | null>;
   }
 
   /** @inheritDoc */
   fetchVal<T = unknown>(sql: string, params?: QueryParams | null, options?: ExecuteOptions): Promise<T | null> {
-    return this.run(sql, params, options, firstValue) as Promise<T | null>;
+    return this.#run(sql, params, options, firstValue) as Promise<T | null>;
   }
 
   /** @inheritDoc */
   executeMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
-    return located(this.runMany(sql, paramsSeq, options), sql);
+    return located(this.#runMany(sql, paramsSeq, options), sql);
   }
 
-  private async runMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
+  async #runMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
     checkSqlText(sql); // also when there is nothing to run
     const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", options, MANY_OPTIONS);
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ParameterError(`executeMany(): chunkSize must be an integer ≥ 1, got ${chunkSize}`);
@@ -145,7 +145,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       const second = await chunks.next();
       if (second.done) {
         // One chunk: one pipelined burst (BEGIN + statements + COMMIT), wherever this object's statements go.
-        const n = await this.runBatch(sql, first.value);
+        const n = await this.#runBatch(sql, first.value);
         await onProgress?.(n);
         return n;
       }
@@ -154,7 +154,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       return await starter.transaction(async (tx) => {
         let total = 0;
         for (let next: IteratorResult<Batch> = first; !next.done; next = next === first ? second : await chunks.next()) {
-          total += await tx.runBatch(sql, next.value);
+          total += await tx.#runBatch(sql, next.value);
           await onProgress?.(total);
         }
         return total;
@@ -165,8 +165,8 @@ export abstract class Queryable implements QueryApi<"async"> {
   }
 
   /** Runs one chunk of `executeMany` (atomic on its own; joins the transaction it runs in). @internal */
-  protected async runBatch(sql: string, batch: Batch): Promise<number> {
-    const session = await this.sessionFor(undefined, sql);
+  async #runBatch(sql: string, batch: Batch): Promise<number> {
+    const session = await this._sessionFor(undefined, sql);
     return session.batch(batch.text, batch.values, true);
   }
 }
