@@ -7,6 +7,7 @@
  * @module
  */
 import { Queryable } from "../core/queryable.js";
+import { defineNamespace } from "./namespace.js";
 import { featureFunctions, featureNamespaces, type FeatureApi } from "./registry.js";
 
 declare module "../core/queryable.js" {
@@ -14,8 +15,6 @@ declare module "../core/queryable.js" {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Queryable extends FeatureApi<"async"> {}
 }
-
-const namespaceCache = new WeakMap<object, Map<string, object>>();
 
 function install(proto: object): void {
   if (Object.prototype.hasOwnProperty.call(proto, "__tscopgFeatures")) return;
@@ -29,22 +28,7 @@ function install(proto: object): void {
     }[name]!;
     Object.defineProperty(proto, name, { configurable: true, writable: true, value: method });
   }
-  for (const [ns, names] of featureNamespaces) {
-    Object.defineProperty(proto, ns, {
-      configurable: true,
-      get(this: Record<string, (...a: unknown[]) => unknown>) {
-        let cache = namespaceCache.get(this);
-        if (cache === undefined) namespaceCache.set(this, (cache = new Map()));
-        let obj = cache.get(ns);
-        if (obj === undefined) {
-          const target = this;
-          obj = Object.freeze(Object.fromEntries(names.map((m) => [m, (...args: unknown[]) => target[m]!(...args)])));
-          cache.set(ns, obj);
-        }
-        return obj;
-      },
-    });
-  }
+  for (const [ns, names] of featureNamespaces) defineNamespace(proto, ns, names);
 }
 
 install(Queryable.prototype);

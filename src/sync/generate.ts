@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import { TscopgError } from "../errors.js";
+import { defineNamespace } from "../features/namespace.js";
 import { encodeArgs, encodeReply } from "./args.js";
 import { callSync, postAsync, type CallContext } from "./bridge.js";
 import { decodeValue } from "./codecs.js";
@@ -158,26 +159,6 @@ function syncMethod(name: string, m: string, transport: string): (this: SyncHand
   };
 }
 
-/** Namespace objects per sync instance (created on first access, then the same object). */
-const namespaceCache = new WeakMap<object, Map<string, object>>();
-
-/** Defines `get ns()` on a sync prototype: a main-side object whose methods call the flat sync methods. */
-function defineNamespace(proto: object, ns: string, methods: readonly string[]): void {
-  Object.defineProperty(proto, ns, {
-    configurable: true,
-    get(this: Record<string, (...a: unknown[]) => unknown>) {
-      let cache = namespaceCache.get(this);
-      if (cache === undefined) namespaceCache.set(this, (cache = new Map()));
-      let obj = cache.get(ns);
-      if (obj === undefined) {
-        const target = this;
-        obj = Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => target[m]!(...args)]));
-        cache.set(ns, obj);
-      }
-      return obj;
-    },
-  });
-}
 
 /**
  * Builds the blocking twin of async class `kind`: same method names, same arguments, values instead of Promises.

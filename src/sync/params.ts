@@ -5,6 +5,7 @@
  * fields as JSON) and cannot copy functions, symbols or promises at all.
  * @module
  */
+import { mapChanged } from "./codecs.js";
 import { encodeForWorker, needsNothing } from "../sql/encode.js";
 import { checkParamsContainer } from "../sql/placeholders.js";
 
@@ -16,16 +17,6 @@ function encodeOne(v: unknown): unknown {
   return needsNothing(v) ? v : encodeForWorker(v);
 }
 
-/** Maps `f` over an array, copying it only when an element changes. */
-function mapChanged(arr: readonly unknown[], f: (v: unknown) => unknown): unknown[] {
-  let out: unknown[] | undefined;
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i];
-    const enc = f(v);
-    if (enc !== v) (out ??= arr.slice())[i] = enc;
-  }
-  return out ?? (arr as unknown[]);
-}
 
 /**
  * One parameter set: an array's elements or a plain object's values are encoded; `null`/`undefined` and
