@@ -9,10 +9,8 @@ import { deserialize } from "node:v8";
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
 import { ParameterError, TscopgError, deserializeError, serializeError } from "../errors.js";
 import type { Reply, RequestBody, ToWorker, WorkerMessage } from "./protocol.js";
+import { SpinPolicy } from "./spin.js";
 import { STATE_BYTES, Watch, superviseWorker, type Supervised } from "./supervisor.js";
-
-/** Most iterations of the busy-wait before blocking (override with TSCOPG_SYNC_SPIN; 0 disables). */
-const SPIN_LIMIT = Number(process.env.TSCOPG_SYNC_SPIN ?? 20_000);
 
 /**
  * The worker (`worker`: its supervisor thread, see `supervisor.ts`), the port to it, and the shared state, in
@@ -84,8 +82,8 @@ let nextId = 1;
 const awaited: number[] = [];
 /** Messages that arrived for an outer call while a nested one was waiting. */
 const stashed = new Map<number, WorkerMessage[]>();
-/** Current spin budget: grows while spinning catches answers, shrinks while it does not (a loaded machine). */
-let spinBudget = SPIN_LIMIT;
+/** Whether blocked calls spin before sleeping: on while spinning catches answers, off on a loaded machine. */
+const spinning = new SpinPolicy();
 
 function post(b: Bridge, msg: ToWorker): void {
   try {
@@ -205,19 +203,17 @@ function nextMessage(b: Bridge, id: number): WorkerMessage {
 }
 
 /**
- * Blocks until the worker posts another message (its counter moves past `seen`). Spins briefly first, which
- * saves the futex wake-up when answers come within microseconds; the spin budget adapts, so that a loaded
- * machine stops burning the CPU the worker needs.
+ * Blocks until the worker posts another message (its counter moves past `seen`). Spins first while spinning
+ * catches answers (which saves the futex wake-up), not on a machine whose cores are taken (see `spin.ts`); fails
+ * with ConnectionError when the worker dies meanwhile (see `supervisor.ts`).
  */
 function waitForWorker(b: Bridge, seen: number): void {
   const { state } = b;
-  let spin = 0;
-  while (spin < spinBudget && Atomics.load(state, 0) === seen) spin++;
-  if (Atomics.load(state, 0) !== seen) {
-    if (spin > spinBudget >> 1) spinBudget = Math.min(SPIN_LIMIT, spinBudget * 2 + 64);
-    return;
-  }
-  const sleptAt = performance.now();
+  const budget = spinning.budget();
+  for (let spin = 0; spin < budget && Atomics.load(state, 0) === seen; spin++);
+  const caught = Atomics.load(state, 0) !== seen;
+  if (budget > 0) spinning.spun(caught);
+  if (caught) return;
   // Liveness comes from the supervisor, not from the worker's event loop: a busy worker is waited for.
   const watch = new Watch(supervision.get(b)!);
   let timedOut = false;
@@ -229,9 +225,6 @@ function waitForWorker(b: Bridge, seen: number): void {
     }
     timedOut = Atomics.wait(state, 0, seen, watch.slice) === "timed-out";
   }
-  // An answer that came within a fraction of a millisecond of sleeping would have been caught by spinning
-  // longer; a longer wait means spinning only took CPU time from the worker (or there was nothing to catch).
-  spinBudget = performance.now() - sleptAt < 0.25 ? Math.min(SPIN_LIMIT, Math.max(256, spinBudget * 2)) : spinBudget >> 1;
 }
 
 /** Fire-and-forget message (handle release); never blocks. */
