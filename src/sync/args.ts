@@ -9,6 +9,7 @@
 import { encodeValue } from "./codecs.js";
 import type { CallContext } from "./bridge.js";
 import { encodeParamSet, paramsForWorker } from "./params.js";
+import { ROWS_METHODS } from "./rows.js";
 
 /** An iterator whose items are mapped by `f` as they are pulled. */
 function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterator<unknown> {
@@ -21,7 +22,7 @@ function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterato
 }
 
 /** Methods whose second argument holds statement parameters (encoded like the async API encodes them). */
-const STATEMENT_METHODS = new Set(["execute", "query", "fetchOne", "fetchVal", "fetchAll", "executeMany"]);
+const STATEMENT_METHODS = new Set<string>([...ROWS_METHODS, "executeMany"]);
 
 /** Objects that structured cloning copies faithfully although they are iterable. */
 function isCloneableIterable(v: object): boolean {

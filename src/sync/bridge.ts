@@ -133,7 +133,7 @@ export function callSync(body: RequestBody, ctx?: CallContext): unknown {
   }
 }
 
-function isThenable(v: unknown): boolean {
+export function isThenable(v: unknown): boolean {
   return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
 }
 

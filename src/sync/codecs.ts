@@ -69,9 +69,8 @@ function isPlain(v: object): boolean {
 export function encodeValue(v: unknown, leaf: (v: unknown) => unknown, what: string, depth = 0): unknown {
   const replaced = leaf(v);
   if (replaced !== v || typeof v !== "object" || v === null) return replaced;
-  for (const codec of codecs.values()) {
-    if (codec.test(v)) return { __tscopgCodec: codec.name, data: codec.encode(v) } satisfies Encoded;
-  }
+  const encoded = encodeShallow(v);
+  if (encoded !== v) return encoded;
   if (depth > 64) return v; // deep data: leave it to structured cloning (which reports cycles itself)
   if (Array.isArray(v)) return mapChanged(v, (x) => encodeValue(x, leaf, what, depth + 1));
   if (clonesFaithfully(v)) return v;

@@ -11,7 +11,7 @@ import { inspect } from "node:util";
 import { TscopgError } from "../errors.js";
 import { defineNamespace } from "../features/namespace.js";
 import { encodeArgs, encodeReply } from "./args.js";
-import { callSync, postAsync, type CallContext } from "./bridge.js";
+import { callSync, isThenable, postAsync, type CallContext } from "./bridge.js";
 import { decodeValue } from "./codecs.js";
 import { batchedIterator } from "./iterator.js";
 import { kindEntry, type KindName } from "./kinds.js";
@@ -78,9 +78,6 @@ function syncIterator(handle: number): IterableIterator<unknown> & Disposable {
   );
 }
 
-function isThenable(v: unknown): boolean {
-  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
-}
 
 const ASYNC_CALLBACK = "a callback given to the synchronous Database must not be async (use AsyncDatabase): it was refused, and what it started was rolled back";
 

@@ -37,11 +37,10 @@ export function encodeParamSet(params: unknown): unknown {
 
 /**
  * The parameters argument of statement method `method` (the argument after the SQL text), ready to be posted to
- * the worker. `executeMany`'s sequence is read into an array (a generator cannot be copied).
+ * the worker. An array of `executeMany` parameter sets has each set encoded; any other iterable of sets is pulled
+ * in chunks instead (see `args.ts`), and a non-iterable goes as it is, for the worker to refuse as the async API does.
  */
 export function paramsForWorker(method: string, params: unknown): unknown {
   if (!SEQUENCE_METHODS.has(method)) return encodeParamSet(params);
-  if (typeof params !== "object" || params === null || !(Symbol.iterator in params)) return params;
-  const list = Array.isArray(params) ? params : Array.from(params as Iterable<unknown>);
-  return mapChanged(list, encodeParamSet);
+  return Array.isArray(params) ? mapChanged(params, encodeParamSet) : params;
 }

@@ -42,11 +42,6 @@ export interface Transport {
 /** Transports by name. */
 export const transportTable: Record<string, Transport> = {};
 
-/** The worker sides, by name. */
-export const transports: Record<string, WorkerTransport | undefined> = new Proxy({} as Record<string, WorkerTransport | undefined>, {
-  get: (_t, name: string) => transportTable[name]?.worker,
-});
-
 /** Registers a transport (from a module both threads load). */
 export function registerTransport(name: string, transport: Transport): void {
   transportTable[name] = transport;

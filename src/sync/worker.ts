@@ -13,7 +13,7 @@ import { TscopgError, deserializeError, serializeError } from "../errors.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
-import { transports, type WorkerCall } from "./transports.js";
+import { transportTable, type WorkerCall } from "./transports.js";
 // The built-in transports (the main thread registers the same ones).
 import "./rows.js";
 
@@ -167,7 +167,7 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
     }
     case "call": {
       const obj = get(req.handle);
-      const special = req.transport === undefined ? undefined : transports[req.transport];
+      const special = req.transport === undefined ? undefined : transportTable[req.transport]?.worker;
       const fn = obj[req.method];
       if (typeof fn !== "function") throw new TscopgError(`${req.method} is not a method`);
       const run = () => (special ? special(call, obj, req.method, args) : fn.apply(obj, args));
