@@ -9,17 +9,16 @@ export {
   ConnectionError,
   ConfigurationError,
   ExtensionNotAvailable,
-  TableNotFound,
   InvalidIdentifier,
   MigrationError,
   ParameterError,
   DatabaseExists,
   DatabaseError,
-  QueryCanceled,
-  InFailedSqlTransaction,
   PoolTimeout,
-} from "./errors.js";
-export type { DatabaseErrorFields } from "./errors.js";
+} from "./errors/classes.js";
+export type { DatabaseErrorFields } from "./errors/classes.js";
+/** One class per SQLSTATE (`UniqueViolation`, `DuplicateObject`, `InsufficientPrivilege`, `TableNotFound`, …). */
+export * from "./errors/sqlstate.js";
 export {
   validateIdentifier,
   validateIdentifiers,

@@ -77,7 +77,7 @@ test("the demo walks through the library on the test server and leaves nothing b
   has(/^ {2}after: {2}3 users$/);
   has(/^ {2}ada +│ 37n$/); // the outer transaction committed
   has(/^ {2}grace +│ 85n$/); // the savepoint rolled back
-  has(/^ {2}DatabaseError 23505: duplicate key value violates unique constraint "User_name_key"$/);
+  has(/^ {2}UniqueViolation 23505: duplicate key value violates unique constraint "User_name_key"$/);
   has(/^ {2}constraint: User_name_key$/);
   has(/^ {2}TableNotFound \(42P01\) — and the handle is still usable: yes$/);
   has(/^ {2}identical results: true$/);

@@ -7,6 +7,7 @@ import type { ConnectionApi, ExecuteOptions } from "./api.js";
 import { AsyncCursor } from "./async-cursor.js";
 import { AsyncTransaction, failedCommit } from "./async-transaction.js";
 import type { PgSession } from "./pg-session.js";
+import type { OwnSessionRunner } from "./session-source.js";
 import { ChildSlot, endedWhileCallbackRuns } from "./child-slot.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
@@ -29,6 +30,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     private readonly session: PgSession,
     autocommit: boolean,
     private readonly release: (session: PgSession) => void,
+    private readonly own: OwnSessionRunner,
   ) {
     super();
     this.#autocommit = autocommit;
@@ -99,6 +101,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
       slot: this.#children,
       scoped: fn !== undefined,
       onEnd: undefined,
+      own: this.own,
     });
     return fn ? runScoped(tx, fn, tx) : tx;
   }
@@ -189,6 +192,11 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
    */
   async _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, options?: ExecuteOptions): Promise<T> {
     return fn(await this._sessionFor(options, ""));
+  }
+
+  /** @inheritDoc Queryable._withOwnSession */
+  _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T> {
+    return this.own(fn);
   }
 
   override toString(): string {

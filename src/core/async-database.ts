@@ -15,7 +15,7 @@ import { ConnectionSource, type ConnectionSourceOptions } from "./connection-sou
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
-import type { SessionSource } from "./session-source.js";
+import type { OwnSessionRunner, SessionSource } from "./session-source.js";
 
 /** Tuning of a database handle. */
 export interface DatabaseOptions extends ConnectionSourceOptions {}
@@ -175,6 +175,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
       slot: undefined,
       scoped: fn !== undefined,
       onEnd: () => source.release(session),
+      own: this.#own,
     });
     return fn ? runScoped(tx, fn, tx) : tx;
   }
@@ -194,6 +195,14 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     }
   }
 
+  /** @inheritDoc Queryable._withOwnSession */
+  _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T> {
+    return this._withPlainSession(fn, { autocommit: true });
+  }
+
+  /** {@link _withOwnSession}, bound, for the transactions and connections this database hands out. */
+  readonly #own: OwnSessionRunner = (fn) => this._withOwnSession(fn);
+
   connect(options?: ConnectOptions): Promise<AsyncConnection>;
   connect<T>(fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
   connect<T>(options: ConnectOptions, fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
@@ -203,7 +212,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   ): Promise<AsyncConnection | T> {
     const [options, fn] = splitScopedArgs<ConnectOptions, (conn: AsyncConnection) => T | PromiseLike<T>>("connect", CONNECT_OPTIONS, a, b);
     const source = this.#source;
-    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s));
+    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s), this.#own);
     return fn ? runScoped(conn, fn) : conn;
   }
 

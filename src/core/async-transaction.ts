@@ -7,6 +7,7 @@ import { TX_BEGINS, transactionControl } from "../sql/placeholders.js";
 import type { ExecuteOptions, TransactionApi } from "./api.js";
 import { ChildSlot, endedWhileCallbackRuns, type Nested } from "./child-slot.js";
 import type { PgSession } from "./pg-session.js";
+import type { OwnSessionRunner } from "./session-source.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
 
@@ -32,6 +33,8 @@ interface Placement {
   scoped: boolean;
   /** Called once when a top-level transaction has ended (gives the connection back, returning at once). */
   onEnd: (() => void) | undefined;
+  /** Runs statements on a session of the database's source, outside this transaction. */
+  own: OwnSessionRunner;
 }
 
 /**
@@ -146,6 +149,11 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return fn(await this.#ready());
   }
 
+  /** @inheritDoc Queryable._withOwnSession */
+  _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T> {
+    return this.#place.own(fn);
+  }
+
   transaction(): Promise<AsyncTransaction>;
   transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
   async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
@@ -158,6 +166,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
       slot: this.#children,
       scoped: fn !== undefined,
       onEnd: undefined,
+      own: this.#place.own,
     });
     return fn ? runScoped(child, fn, child) : child;
   }

@@ -62,6 +62,16 @@ export abstract class Queryable implements QueryApi<"async"> {
   abstract _withPlainSession<T>(fn: (session: PgSession) => Promise<T>, options?: ExecuteOptions): Promise<T>;
 
   /**
+   * The own-session seam, for statements PostgreSQL refuses inside a transaction block (`VACUUM`,
+   * `CREATE DATABASE`, `DROP DATABASE`, `CREATE INDEX CONCURRENTLY`): runs `fn` on a session of the database's
+   * source, never the shared connection, an ambient transaction, a transaction's or a connection's own session,
+   * so every statement commits on its own; the session is given back when `fn` settles. Called on a transaction
+   * or a connection, it takes a session from the database they came from.
+   * @internal
+   */
+  abstract _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T>;
+
+  /**
    * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
    * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal

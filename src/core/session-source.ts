@@ -41,3 +41,9 @@ export interface SessionSource {
    */
   onBroken(listener: BrokenListener): () => void;
 }
+
+/**
+ * Runs `fn` on a session of the database's source, outside any transaction (each statement commits on its own),
+ * giving the session back when `fn` settles. See `Queryable._withOwnSession`.
+ */
+export type OwnSessionRunner = <T>(fn: (session: PgSession) => Promise<T>) => Promise<T>;

@@ -7,12 +7,25 @@
  * @module
  */
 import type { Mode, Out, QueryApi } from "../core/api.js";
-import { adminFeatures } from "./admin.js";
-import { maintFeatures } from "./maint.js";
-import { schemaFeatures } from "./schema.js";
+import type { Queryable } from "../core/queryable.js";
+import { constraintFeatures } from "./constraints.js";
+import { crudFeatures } from "./crud.js";
+import { databaseFeatures } from "./databases.js";
+import { extensionFeatures } from "./extensions.js";
+import { grantFeatures } from "./grants.js";
+import { indexFeatures } from "./indexes.js";
+import { introspectionFeatures } from "./introspection.js";
+import { maintenanceFeatures } from "./maintenance.js";
+import { roleFeatures } from "./roles.js";
+import { schemaFeatures } from "./schemas.js";
+import { sizeFeatures } from "./sizes.js";
+import { tableFeatures } from "./tables.js";
 
-/** What a feature runs on: the statement methods every executor has. */
-export type Executor = QueryApi<"async">;
+/**
+ * What a feature runs on: the statement methods every executor has, plus the seams for a plain (non-pipelined)
+ * session and for a session of its own outside any transaction.
+ */
+export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" | "_withOwnSession">;
 
 /** A feature: its first parameter is the executor it runs on; the rest are the method's parameters. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,18 +39,38 @@ export interface FeatureMeta {
 
 const metas = new WeakMap<Feature, FeatureMeta>();
 
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/** Merges feature modules into one namespace, refusing a name two modules define. */
+function group<T extends Record<string, Feature>[]>(...modules: T): UnionToIntersection<T[number]> {
+  const out: Record<string, Feature> = {};
+  for (const m of modules) {
+    for (const [name, fn] of Object.entries(m)) {
+      if (name in out) throw new TypeError(`feature ${name} is defined by two modules`);
+      out[name] = fn;
+    }
+  }
+  return out as UnionToIntersection<T[number]>;
+}
+
 /** Attaches metadata to a feature function (returns it unchanged, typed). */
 export function defineFeature<F extends Feature>(fn: F, meta: FeatureMeta): F {
   metas.set(fn, meta);
   return fn;
 }
 
-/** The features, by namespace. Adding a namespace or a feature here is all it takes to have it everywhere. */
+/**
+ * The features, by namespace (one module per concern, grouped as pycopg 0.10's accessors). Adding a namespace or a
+ * feature here is all it takes to have it everywhere.
+ */
 export const registry = {
-  schema: schemaFeatures,
-  admin: adminFeatures,
-  maint: maintFeatures,
+  schema: group(databaseFeatures, extensionFeatures, schemaFeatures, tableFeatures, indexFeatures, constraintFeatures, introspectionFeatures),
+  admin: group(roleFeatures, grantFeatures),
+  maint: group(sizeFeatures, maintenanceFeatures),
 } as const;
+
+/** Features reached flat only, as pycopg 0.10 has its CRUD helpers on the database itself. */
+export const flatFeatures = group(crudFeatures);
 
 export type Registry = typeof registry;
 export type NamespaceName = keyof Registry;
@@ -48,12 +81,12 @@ export type FeatureMethod<F, M extends Mode> = F extends (db: Executor, ...args:
 /** The methods of one namespace in mode `M`. */
 export type NamespaceApi<NS, M extends Mode> = { readonly [K in keyof NS]: FeatureMethod<NS[K], M> };
 
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /** Every feature as a flat method, plus one namespace object per namespace: what every executor has, in mode `M`. */
-export type FeatureApi<M extends Mode> = UnionToIntersection<{ [N in NamespaceName]: NamespaceApi<Registry[N], M> }[NamespaceName]> & {
-  readonly [N in NamespaceName]: NamespaceApi<Registry[N], M>;
-};
+export type FeatureApi<M extends Mode> = UnionToIntersection<{ [N in NamespaceName]: NamespaceApi<Registry[N], M> }[NamespaceName]> &
+  NamespaceApi<typeof flatFeatures, M> & {
+    readonly [N in NamespaceName]: NamespaceApi<Registry[N], M>;
+  };
 
 /** Namespace → its feature names. */
 export const featureNamespaces: ReadonlyMap<string, readonly string[]> = new Map(
@@ -63,7 +96,8 @@ export const featureNamespaces: ReadonlyMap<string, readonly string[]> = new Map
 /** Feature name → its function (flat names are unique across namespaces). */
 export const featureFunctions: ReadonlyMap<string, Feature> = (() => {
   const out = new Map<string, Feature>();
-  for (const [ns, features] of Object.entries(registry) as [string, Record<string, Feature>][]) {
+  const groups = [...Object.entries(registry), ["(flat)", flatFeatures]] as [string, Record<string, Feature>][];
+  for (const [ns, features] of groups) {
     for (const [name, fn] of Object.entries(features)) {
       if (out.has(name)) throw new TypeError(`feature ${ns}.${name}: the flat name ${name} is taken by another namespace`);
       if (ns === name) throw new TypeError(`feature ${ns}.${name} is named like a namespace`);

@@ -1,5 +1,5 @@
 /**
- * `db.maint`: sizes and maintenance (the rest of pycopg's MaintAccessor comes with the schema/admin issue).
+ * Sizes (`db.maint`): of the database, of a table, of the largest tables.
  * @module
  */
 import { checkOptions } from "../core/options.js";
@@ -14,4 +14,4 @@ async function size(db: Executor, options?: { pretty?: boolean | undefined }): P
   return (await db.fetchVal<string | bigint>(sql))!;
 }
 
-export const maintFeatures = { size };
+export const sizeFeatures = { size };

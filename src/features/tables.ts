@@ -1,5 +1,5 @@
 /**
- * `db.schema`: schemas and tables (the rest of pycopg's SchemaAccessor comes with the schema/admin issue).
+ * Tables (`db.schema`): list, check, describe columns, count rows, drop, truncate.
  * @module
  */
 import { validateIdentifier } from "../sql/identifiers.js";
@@ -12,21 +12,6 @@ export interface InSchema {
 }
 
 const IN_SCHEMA = { schema: "string" } as const;
-
-/** Schemas of the database, without `pg_*` and `information_schema`, sorted. */
-async function listSchemas(db: Executor): Promise<string[]> {
-  const rows = await db.execute<{ name: string }>(
-    `SELECT nspname AS name FROM pg_namespace
-      WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname`,
-  );
-  return rows.map((r) => r.name);
-}
-
-/** Whether schema `name` exists. */
-async function schemaExists(db: Executor, name: string): Promise<boolean> {
-  validateIdentifier(name, "schema");
-  return (await db.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [name])) === true;
-}
 
 /** Base tables of a schema (default `public`), sorted. */
 async function listTables(db: Executor, options?: InSchema): Promise<string[]> {
@@ -49,4 +34,4 @@ async function tableExists(db: Executor, name: string, options?: InSchema): Prom
   return (await db.fetchVal<boolean>(sql, [schema, name])) === true;
 }
 
-export const schemaFeatures = { listSchemas, schemaExists, listTables, tableExists };
+export const tableFeatures = { listTables, tableExists };

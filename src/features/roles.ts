@@ -1,5 +1,5 @@
 /**
- * `db.admin`: roles and privileges (the rest of pycopg's AdminAccessor comes with the schema/admin issue).
+ * Roles (`db.admin`): create (with a SCRAM-SHA-256 verifier computed here), alter, drop, list, membership.
  * @module
  */
 import { validateIdentifier } from "../sql/identifiers.js";
@@ -11,4 +11,4 @@ async function roleExists(db: Executor, name: string): Promise<boolean> {
   return (await db.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", [name])) === true;
 }
 
-export const adminFeatures = { roleExists };
+export const roleFeatures = { roleExists };

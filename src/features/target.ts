@@ -1,0 +1,69 @@
+/**
+ * What the feature modules share: naming the table a method works on (`"table"` or `"schema.table"`, plus a
+ * `schema` option), checking that it exists (a clear {@link TableNotFound} instead of pycopg's 0, -1 or `[]`),
+ * and running a statement that PostgreSQL refuses inside a transaction block on a session of its own.
+ * @module
+ */
+import { ParameterError, TableNotFound } from "../errors.js";
+import { splitQualifiedName, type IdentifierKind } from "../sql/identifiers.js";
+import { qualified, type Sql } from "../sql/compose.js";
+import type { StatementResult } from "../core/statement-result.js";
+import type { Executor } from "./registry.js";
+
+/** A table (or other relation) a method works on. */
+export interface Target {
+  schema: string;
+  name: string;
+  /** `"schema"."name"`. */
+  sql: Sql;
+}
+
+/**
+ * Names the relation `name` (`"table"` or `"schema.table"`) in `schema` (default `public`).
+ * @throws {@link InvalidIdentifier} for an invalid name; {@link ParameterError} when `name` carries a schema that
+ * differs from the `schema` option.
+ */
+export function target(method: string, name: unknown, schema?: string | null, kind: IdentifierKind = "table"): Target {
+  const parts = splitQualifiedName(name, schema ?? "public", kind);
+  if (typeof name === "string" && name.includes(".") && schema != null && parts.schema !== schema) {
+    throw new ParameterError(`${method}(): ${JSON.stringify(name)} names schema ${parts.schema}, but the schema option says ${schema}`);
+  }
+  const s = parts.schema ?? "public";
+  return { schema: s, name: parts.name, sql: qualified(s, parts.name, kind) };
+}
+
+/** Relation kinds that count as a table for the table methods: tables, partitioned tables, views, materialized views, foreign tables. */
+const TABLE_KINDS = "('r','p','v','m','f')";
+
+/** Whether relation `t` exists as a table, partitioned table, view, materialized view or foreign table. */
+export async function relationExists(db: Executor, t: Target): Promise<boolean> {
+  const found = await db.fetchVal<boolean>(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ${TABLE_KINDS})`,
+    [t.schema, t.name],
+  );
+  return found === true;
+}
+
+/**
+ * Throws {@link TableNotFound} naming schema and table unless `t` exists (see {@link relationExists}).
+ */
+export async function requireTable(db: Executor, t: Target): Promise<void> {
+  if (!(await relationExists(db, t))) throw tableNotFound(t);
+}
+
+/** The error for a missing table: SQLSTATE 42P01, with `schema` and `table` set. */
+export function tableNotFound(t: Target): TableNotFound {
+  return new TableNotFound(`table ${t.sql.text} does not exist`, { code: "42P01", schema: t.schema, table: t.name });
+}
+
+/**
+ * Runs `stmt` on a session of the database's own (never the shared connection or a transaction), where it
+ * commits on its own: for `VACUUM`, `CREATE/DROP DATABASE`, `CREATE/DROP INDEX CONCURRENTLY`.
+ */
+export function runAlone(db: Executor, stmt: Sql, values?: unknown[]): Promise<StatementResult> {
+  return db._withOwnSession((session) => session.query(stmt.text, values)).catch((err: unknown) => {
+    if (err instanceof Error && (err as { query?: string }).query === undefined) (err as { query?: string }).query = stmt.text;
+    throw err;
+  });
+}
