@@ -5,7 +5,36 @@
  */
 import { ParameterError } from "../errors.js";
 
-export type OptionKind = "string" | "boolean" | "number" | "function" | "string?" | "boolean?" | "number?" | "function?";
+/** The kinds an option value may have: `array` is an array, `object` a plain object, `date` a `Date`. */
+type BaseKind = "string" | "boolean" | "number" | "function" | "array" | "object" | "string|array" | "date|string";
+/** An option's kind; a trailing `?` also allows `null`. */
+export type OptionKind = BaseKind | `${BaseKind}?`;
+
+function hasKind(value: unknown, kind: BaseKind): boolean {
+  switch (kind) {
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+    case "string|array":
+      return typeof value === "string" || Array.isArray(value);
+    case "date|string":
+      return typeof value === "string" || value instanceof Date;
+    default:
+      return typeof value === kind;
+  }
+}
+
+const KIND_WORDS: Record<BaseKind, string> = {
+  string: "a string",
+  boolean: "a boolean",
+  number: "a number",
+  function: "a function",
+  array: "an array",
+  object: "a plain object",
+  "string|array": "a string or an array",
+  "date|string": "a Date or a string",
+};
 
 /**
  * Returns `options` (or `{}`) after checking it against `shape` (key → expected type; `?` allows `null`).
@@ -22,9 +51,8 @@ export function checkOptions<T extends object>(method: string, options: T | null
       throw new ParameterError(`${method}(): unknown option ${JSON.stringify(key)} (known: ${Object.keys(shape).join(", ") || "none"})`);
     }
     if (value === undefined || (value === null && kind.endsWith("?"))) continue;
-    if (typeof value !== kind.replace("?", "")) {
-      throw new ParameterError(`${method}(): option ${key} must be a ${kind.replace("?", "")}, got ${describe(value)}`);
-    }
+    const base = kind.replace("?", "") as BaseKind;
+    if (!hasKind(value, base)) throw new ParameterError(`${method}(): option ${key} must be ${KIND_WORDS[base]}, got ${describe(value)}`);
   }
   return options;
 }
