@@ -9,7 +9,7 @@
 import type { Mode, Out, QueryApi } from "../core/api.js";
 import type { Queryable } from "../core/queryable.js";
 import { constraintFeatures } from "./constraints.js";
-import { crudFeatures } from "./crud.js";
+import { crudFeatures, type CrudApi } from "./crud.js";
 import { databaseFeatures } from "./databases.js";
 import { extensionFeatures } from "./extensions.js";
 import { grantFeatures } from "./grants.js";
@@ -84,7 +84,8 @@ export type NamespaceApi<NS, M extends Mode> = { readonly [K in keyof NS]: Featu
 
 /** Every feature as a flat method, plus one namespace object per namespace: what every executor has, in mode `M`. */
 export type FeatureApi<M extends Mode> = UnionToIntersection<{ [N in NamespaceName]: NamespaceApi<Registry[N], M> }[NamespaceName]> &
-  NamespaceApi<typeof flatFeatures, M> & {
+  CrudApi<M> &
+  Omit<NamespaceApi<typeof flatFeatures, M>, keyof CrudApi<M>> & {
     readonly [N in NamespaceName]: NamespaceApi<Registry[N], M>;
   };
 
