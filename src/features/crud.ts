@@ -196,7 +196,8 @@ export function paginateStatement(t: Target, options: Omit<PaginateOptions, "sch
   const binds = new Binds();
   const cond = whereClause("paginate", where, binds, false);
   const order = orderBy === undefined ? undefined : nameList("paginate", "orderBy", orderBy).map((c) => sql`${ident(c, "column")}${descending && sql` DESC`}`);
-  const stmt = sql`SELECT * FROM ${t.sql} ${cond} ${order && sql`ORDER BY ${order}`} LIMIT ${binds.add(limit)} OFFSET ${binds.add(offset)}`;
+  const page = sql`LIMIT ${binds.add(limit)} OFFSET ${binds.add(offset)}`;
+  const stmt = sql`SELECT * FROM ${join([t.sql, cond, order && sql`ORDER BY ${order}`, page], " ")}`;
   return { stmt, values: binds.values };
 }
 

@@ -50,7 +50,7 @@ export const EXPLAIN_FORMATS = ["TEXT", "JSON", "XML", "YAML"] as const;
 /** `VACUUM [(FULL, ANALYZE)] [table]`. */
 export function vacuumStatement(t: Target | undefined, options: { analyze: boolean; full: boolean }): Sql {
   const flags = [options.full && sql`FULL`, options.analyze && sql`ANALYZE`];
-  return sql`VACUUM ${flags.some(Boolean) && sql`(${join(flags)})`} ${t?.sql}`;
+  return sql`VACUUM ${join([flags.some(Boolean) && sql`(${join(flags)})`, t?.sql], " ")}`;
 }
 
 /** `ANALYZE [table]`. */
