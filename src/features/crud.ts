@@ -77,31 +77,31 @@ export interface CrudApi<M extends Mode> {
    */
   upsert<R extends object = Row>(
     table: string,
-    row: Partial<R>,
-    conflictColumns: ColumnOf<R> | readonly ColumnOf<R>[],
-    options?: UpsertOptions<R>,
-  ): Out<M, R | null>;
+    row: NoInfer<Partial<R>>,
+    conflictColumns: NoInfer<ColumnOf<R> | readonly ColumnOf<R>[]>,
+    options?: NoInfer<UpsertOptions<R>>,
+  ): Out<M, NoInfer<R> | null>;
   /**
    * `UPDATE table SET … WHERE …`: sets `values` (column → value) on the rows matching `where`, which must not be
    * empty (to update every row, use `execute`).
    * @returns the number of rows updated.
    */
-  updateWhere<R extends object = Row>(table: string, values: Partial<R>, where: Where<R>, options?: CrudOptions): Out<M, number>;
+  updateWhere<R extends object = Row>(table: string, values: NoInfer<Partial<R>>, where: NoInfer<Where<R>>, options?: CrudOptions): Out<M, number>;
   /**
    * `DELETE FROM table WHERE …`: deletes the rows matching `where`, which must not be empty (to delete every row,
    * use `execute` or `truncateTable`).
    * @returns the number of rows deleted.
    */
-  deleteWhere<R extends object = Row>(table: string, where: Where<R>, options?: CrudOptions): Out<M, number>;
+  deleteWhere<R extends object = Row>(table: string, where: NoInfer<Where<R>>, options?: CrudOptions): Out<M, number>;
   /** Whether a row matches `where` (not empty): `SELECT EXISTS (…)`. */
-  exists<R extends object = Row>(table: string, where: Where<R>, options?: CrudOptions): Out<M, boolean>;
+  exists<R extends object = Row>(table: string, where: NoInfer<Where<R>>, options?: CrudOptions): Out<M, boolean>;
   /** The exact number of rows (`count(*)`), of those matching `where` when given. */
-  count<R extends object = Row>(table: string, where?: Where<R> | null, options?: CrudOptions): Out<M, number>;
+  count<R extends object = Row>(table: string, where?: NoInfer<Where<R>> | null, options?: CrudOptions): Out<M, number>;
   /**
    * One page of rows: `SELECT * … [WHERE …] [ORDER BY … [DESC]] LIMIT $n OFFSET $m` (limit and offset are bind
    * parameters).
    */
-  paginate<R extends object = Row>(table: string, options: PaginateOptions<R>): Out<M, R[]>;
+  paginate<R extends object = Row>(table: string, options: NoInfer<PaginateOptions<R>>): Out<M, NoInfer<R>[]>;
 }
 
 /** A statement with its bind parameters. */
@@ -195,7 +195,7 @@ export function paginateStatement(t: Target, options: Omit<PaginateOptions, "sch
   if (descending && orderBy === undefined) throw new ParameterError("paginate(): descending needs orderBy");
   const binds = new Binds();
   const cond = whereClause("paginate", where, binds, false);
-  const order = orderBy === undefined ? undefined : nameList("paginate", "orderBy", orderBy).map((c) => sql`${ident(c, "column")}${descending && sql` DESC`}`);
+  const order = orderBy === undefined ? undefined : nameList("paginate", "orderBy", orderBy).map((c) => join([ident(c, "column"), descending && sql`DESC`], " "));
   const page = sql`LIMIT ${binds.add(limit)} OFFSET ${binds.add(offset)}`;
   const stmt = sql`SELECT * FROM ${join([t.sql, cond, order && sql`ORDER BY ${order}`, page], " ")}`;
   return { stmt, values: binds.values };
