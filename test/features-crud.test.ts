@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { AsyncDatabase, Config, Database, InvalidIdentifier, ParameterError, TableNotFound } from "../src/index.js";
+import { AsyncDatabase, Database, InvalidIdentifier, ParameterError, TableNotFound } from "../src/index.js";
 import {
   countStatement,
   deleteWhereStatement,
@@ -17,6 +17,7 @@ import {
 } from "../src/features/crud.js";
 import { target } from "../src/features/target.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { errorOf, refusedBeforeSending, sameError } from "./support/maint-helpers.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -57,26 +58,6 @@ after(async () => {
 /** The rows of the table, read without the library. */
 async function rows(table = "Order"): Promise<Record<string, unknown>[]> {
   return rawQuery(`SELECT * FROM "${S}"."${table}" ORDER BY 1, 2`);
-}
-
-async function errorOf(fn: () => unknown): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error;
-  }
-  return assert.fail("expected an error");
-}
-
-/** The same error class and message, async and sync; returns the async one. */
-async function sameError(asyncCall: () => Promise<unknown>, syncCall: () => unknown, cls: new (...a: never[]) => Error, pattern: RegExp): Promise<Error> {
-  const ea = await errorOf(asyncCall);
-  const es = await errorOf(syncCall);
-  assert.ok(ea instanceof cls, `async: ${ea.constructor.name}: ${ea.message}`);
-  assert.equal(es.constructor, ea.constructor);
-  assert.equal(es.message, ea.message);
-  assert.match(ea.message, pattern);
-  return ea;
 }
 
 describe("statement builders", () => {
@@ -240,35 +221,27 @@ describe("updateWhere, deleteWhere, exists, count", () => {
   });
 
   test("an empty or undefined-valued where-object is refused before anything is sent", async () => {
-    const config = Config.fromUrl("postgresql://postgres@127.0.0.1:1/postgres").with({ connectTimeout: 1000 });
-    const off = { adb: new AsyncDatabase(config), db: new Database(config) };
-    try {
-      const cases: [(q: AsyncDatabase | Database) => unknown, new (...a: never[]) => Error, RegExp][] = [
-        [(q) => q.deleteWhere("Order", {}), ParameterError, /deleteWhere\(\): where must name at least one column/],
-        [(q) => q.deleteWhere("Order", null as never), ParameterError, /where must name at least one column/],
-        [(q) => q.updateWhere("Order", { Qty: 1 }, {}), ParameterError, /updateWhere\(\): where must name at least one column/],
-        [(q) => q.updateWhere("Order", {}, { id: 1 }), ParameterError, /values must set at least one column/],
-        [(q) => q.exists("Order", {}), ParameterError, /exists\(\): where must name at least one column/],
-        [(q) => q.deleteWhere("Order", { id: undefined }), ParameterError, /where.id is undefined/],
-        [(q) => q.updateWhere("Order", { Qty: undefined }, { id: 1 }), ParameterError, /values.Qty is undefined/],
-        [(q) => q.upsert("Order", { id: 1, user: undefined }, "id"), ParameterError, /row.user is undefined/],
-        [(q) => q.deleteWhere("Order", new Map() as never), ParameterError, /where must be a plain object/],
-        [(q) => q.count("Order", { "id; --": 1 }), InvalidIdentifier, /invalid column name/],
-        [(q) => q.count("Ord er"), InvalidIdentifier, /invalid table name/],
-        [(q) => q.count("Order", null, { schema: "a b" }), InvalidIdentifier, /invalid schema name/],
-        [(q) => q.count("Order", null, { shema: "x" } as never), ParameterError, /unknown option "shema"/],
-        [(q) => q.upsert("Order", { id: 1 }, "id", { updateColumns: "id" } as never), ParameterError, /updateColumns must be an array/],
-        [(q) => q.upsert("Order", { id: 1 }, ["id", "a'b"]), InvalidIdentifier, /invalid column name/],
-        [(q) => q.paginate("Order", { limit: 1, orderBy: ["id", "x y"] }), InvalidIdentifier, /invalid column name/],
-        [(q) => q.paginate("Order", {} as never), ParameterError, /limit must be an integer ≥ 0, got undefined/],
-        [(q) => q.paginate("Order", undefined as never), ParameterError, /limit must be an integer ≥ 0/],
-        [(q) => q.paginate("Order", { limit: 1, where: [] as never }), ParameterError, /where must be a plain object/],
-      ];
-      for (const [call, cls, pattern] of cases) await sameError(async () => call(off.adb), () => call(off.db), cls, pattern);
-    } finally {
-      off.db.close();
-      await off.adb.close();
-    }
+    await refusedBeforeSending([
+      [(q) => q.deleteWhere("Order", {}), ParameterError, /deleteWhere\(\): where must name at least one column/],
+      [(q) => q.deleteWhere("Order", null as never), ParameterError, /where must name at least one column/],
+      [(q) => q.updateWhere("Order", { Qty: 1 }, {}), ParameterError, /updateWhere\(\): where must name at least one column/],
+      [(q) => q.updateWhere("Order", {}, { id: 1 }), ParameterError, /values must set at least one column/],
+      [(q) => q.exists("Order", {}), ParameterError, /exists\(\): where must name at least one column/],
+      [(q) => q.deleteWhere("Order", { id: undefined }), ParameterError, /where.id is undefined/],
+      [(q) => q.updateWhere("Order", { Qty: undefined }, { id: 1 }), ParameterError, /values.Qty is undefined/],
+      [(q) => q.upsert("Order", { id: 1, user: undefined }, "id"), ParameterError, /row.user is undefined/],
+      [(q) => q.deleteWhere("Order", new Map() as never), ParameterError, /where must be a plain object/],
+      [(q) => q.count("Order", { "id; --": 1 }), InvalidIdentifier, /invalid column name/],
+      [(q) => q.count("Ord er"), InvalidIdentifier, /invalid table name/],
+      [(q) => q.count("Order", null, { schema: "a b" }), InvalidIdentifier, /invalid schema name/],
+      [(q) => q.count("Order", null, { shema: "x" } as never), ParameterError, /unknown option "shema"/],
+      [(q) => q.upsert("Order", { id: 1 }, "id", { updateColumns: "id" } as never), ParameterError, /updateColumns must be an array/],
+      [(q) => q.upsert("Order", { id: 1 }, ["id", "a'b"]), InvalidIdentifier, /invalid column name/],
+      [(q) => q.paginate("Order", { limit: 1, orderBy: ["id", "x y"] }), InvalidIdentifier, /invalid column name/],
+      [(q) => q.paginate("Order", {} as never), ParameterError, /limit must be an integer ≥ 0, got undefined/],
+      [(q) => q.paginate("Order", undefined as never), ParameterError, /limit must be an integer ≥ 0/],
+      [(q) => q.paginate("Order", { limit: 1, where: [] as never }), ParameterError, /where must be a plain object/],
+    ]);
     assert.equal((await rows()).length, 4);
   });
 });

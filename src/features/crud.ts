@@ -232,6 +232,7 @@ export function pointsAt(text: string, position: number | undefined, name: strin
 
 const IN_SCHEMA = { schema: "string" } as const;
 
+/** {@link CrudApi.upsert} (the registry types it from there). */
 async function upsert(db: Executor, table: string, row: Row, conflictColumns: string | readonly string[], options?: UpsertOptions): Promise<Row | null> {
   const { schema, updateColumns } = checkOptions("upsert", options, { ...IN_SCHEMA, updateColumns: "array" });
   const t = target("upsert", table, schema);
@@ -241,6 +242,7 @@ async function upsert(db: Executor, table: string, row: Row, conflictColumns: st
   return run(t, built.fallback, (text, values) => db.fetchOne(text, values));
 }
 
+/** {@link CrudApi.updateWhere} (the registry types it from there). */
 async function updateWhere(db: Executor, table: string, values: Row, where: Row, options?: CrudOptions): Promise<number> {
   const { schema } = checkOptions("updateWhere", options, IN_SCHEMA);
   const t = target("updateWhere", table, schema);
@@ -248,6 +250,7 @@ async function updateWhere(db: Executor, table: string, values: Row, where: Row,
   return run(t, built, async (text, v) => (await db.query(text, v)).rowCount ?? 0);
 }
 
+/** {@link CrudApi.deleteWhere} (the registry types it from there). */
 async function deleteWhere(db: Executor, table: string, where: Row, options?: CrudOptions): Promise<number> {
   const { schema } = checkOptions("deleteWhere", options, IN_SCHEMA);
   const t = target("deleteWhere", table, schema);
@@ -255,6 +258,7 @@ async function deleteWhere(db: Executor, table: string, where: Row, options?: Cr
   return run(t, built, async (text, v) => (await db.query(text, v)).rowCount ?? 0);
 }
 
+/** {@link CrudApi.exists} (the registry types it from there). */
 async function exists(db: Executor, table: string, where: Row, options?: CrudOptions): Promise<boolean> {
   const { schema } = checkOptions("exists", options, IN_SCHEMA);
   const t = target("exists", table, schema);
@@ -262,6 +266,7 @@ async function exists(db: Executor, table: string, where: Row, options?: CrudOpt
   return run(t, built, async (text, v) => (await db.fetchVal<boolean>(text, v)) === true);
 }
 
+/** {@link CrudApi.count} (the registry types it from there). */
 async function count(db: Executor, table: string, where?: Row | null, options?: CrudOptions): Promise<number> {
   const { schema } = checkOptions("count", options, IN_SCHEMA);
   const t = target("count", table, schema);
@@ -269,6 +274,7 @@ async function count(db: Executor, table: string, where?: Row | null, options?: 
   return run(t, built, async (text, v) => Number(await db.fetchVal<bigint>(text, v)));
 }
 
+/** {@link CrudApi.paginate} (the registry types it from there). */
 async function paginate(db: Executor, table: string, options: PaginateOptions): Promise<Row[]> {
   const { schema, ...rest } = checkOptions("paginate", options, {
     ...IN_SCHEMA,
