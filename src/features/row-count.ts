@@ -28,9 +28,9 @@ const SAMPLE_PAGES = 100;
  * statistics, never -1 (pycopg returns -1 for a table never analyzed):
  * - a table or materialized view that has been vacuumed or analyzed: `pg_class.reltuples`, rounded;
  * - one never vacuumed or analyzed (`reltuples` is -1): an exact `count(*)` when it has at most 100 pages (800 kB
- *   by default), else the rows of a sample of about 100 of its pages (`TABLESAMPLE SYSTEM … REPEATABLE`, so the
- *   same data gives the same figure) scaled to its size. (The planner's own guess there assumes 10 pages for a
- *   small table and a row width from the column types: several times off.)
+ *   by default), else the rows per page of a sample of about 100 of its pages (`TABLESAMPLE SYSTEM … REPEATABLE`,
+ *   so the same data gives the same figure) times its pages. (The planner's own guess there assumes 10 pages for
+ *   a small table and a row width from the column types: several times off.)
  * - a partitioned table not analyzed as a whole, a view or a foreign table: the planner's row estimate for
  *   `SELECT * FROM` it.
  * @throws {@link InvalidIdentifier} for an invalid name; `ParameterError` for a bad option (both before anything
@@ -68,12 +68,19 @@ async function estimatedCount(db: Executor, t: Target): Promise<number> {
   return plannerRows(db, t);
 }
 
-/** The rows of about {@link SAMPLE_PAGES} pages of `t`'s `pages`, scaled to all of them (all pages: exact). */
+/**
+ * The rows per page on a sample of about {@link SAMPLE_PAGES} of `t`'s `pages` (the pages the sampled rows lie on),
+ * times `pages`; all of them: an exact count.
+ */
 async function sampledCount(db: Executor, t: Target, pages: number): Promise<number> {
   if (pages <= SAMPLE_PAGES) return exactCount(db, t);
-  const percent = (100 * SAMPLE_PAGES) / pages;
-  const seen = await db.fetchVal<bigint>(sql`SELECT count(*) FROM ${t.sql} TABLESAMPLE SYSTEM ($1) REPEATABLE (0)`.text, [percent]);
-  return Math.round((Number(seen) * 100) / percent);
+  const seen = await db.fetchOne<{ rows: number; pages: number }>(
+    sql`SELECT count(*)::float8 AS rows, count(DISTINCT (ctid::text::point)[0])::float8 AS pages
+          FROM ${t.sql} TABLESAMPLE SYSTEM ($1) REPEATABLE (0)`.text,
+    [(100 * SAMPLE_PAGES) / pages],
+  );
+  if (seen === null || seen.pages === 0) return plannerRows(db, t);
+  return Math.round((seen.rows / seen.pages) * pages);
 }
 
 /** The planner's row estimate for `SELECT * FROM t`. */
