@@ -145,7 +145,7 @@ export function objectClause(method: string, on: unknown, objectType: unknown, s
   if (kind === undefined && schema !== undefined) throw new ParameterError(`${method}(): the schema option does not apply to object type ${type}`);
   const targets = kind === undefined ? [] : names.map((n) => target(method, n, schema, kind));
   const objects = kind === undefined ? names.map((n) => ident(n, GLOBAL_KIND[type] ?? "identifier")) : targets.map((t) => t.sql);
-  return { type, sql: sql`${keyword(type, OBJECT_TYPES, "object type")} ${objects}`, tables: type === "TABLE" ? targets : [] };
+  return { type, sql: sql`${keyword(type, OBJECT_TYPES, "object type")} ${objects}`, tables: type === "TABLE" ? targets.map((t) => ({ schema: t.schema, name: t.name })) : [] };
 }
 
 /** Grantees: role names, or `PUBLIC` (any case) for everyone. */
