@@ -161,6 +161,8 @@ describe("roles on the server", () => {
     assert.equal(await adb.admin.createRole(name, { ifNotExists: true, connectionLimit: 3, password: "x-unused" }), false);
     assert.equal(db.admin.createRole(name, { ifNotExists: true, connectionLimit: 3 }), false);
     assert.deepEqual(await catalogRole(name), row);
+    // The password is checked even when the role exists and nothing would be sent.
+    await sameError(() => adb.createRole(name, { ifNotExists: true, password: "" }), () => db.createRole(name, { ifNotExists: true, password: "" }));
     const err = await sameError(() => adb.createRole(name), () => db.createRole(name));
     assert.ok(err instanceof DuplicateObject);
   });

@@ -116,11 +116,9 @@ export function validUntilLiteral(method: string, value: unknown): Sql {
   }
   const m = TIMESTAMP_RE.exec(text);
   if (!m) return bad("expected infinity or an ISO date/time (YYYY-MM-DD[Thh:mm[:ss[.ffffff]]][Z|±hh[:mm]])");
-  const [year, month, day, hour = 0, minute = 0, second = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((p) => (p === undefined ? undefined : Number(p))) as number[];
-  const daysInMonth = new Date(Date.UTC(2000, month!, 0)).getUTCDate() - (month === 2 && !isLeap(year!) ? 1 : 0);
-  if (year! < 1 || month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour > 23 || minute > 59 || second > 59) {
-    return bad("not a real date and time");
-  }
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const daysInMonth = [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  if (year < 1 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return bad("not a real date and time");
   if (m[7] !== undefined && (Number(m[8]) > 15 || Number(m[9] ?? 0) > 59)) return bad("not a real time zone offset");
   return literal(text);
 }
@@ -210,6 +208,7 @@ export async function createRole(db: Executor, name: string, options?: CreateRol
   const o = checkOptions("createRole", options, { ...ATTRIBUTE_SHAPE, inRoles: "string|array", ifNotExists: "boolean" });
   // Build everything (validating every name and value) before any statement, and before hashing.
   createRoleStatement(name, { ...o, password: undefined }, undefined);
+  if (o.password !== undefined && o.password !== null) checkPassword("createRole", o.password);
   if (o.ifNotExists === true && (await roleExists(db, name))) return false;
   const verifier = verifierOf("createRole", o.password);
   await runWithSecret(db, createRoleStatement(name, o, verifier ?? undefined), verifier);
