@@ -4,7 +4,7 @@
  */
 import { ParameterError } from "../errors.js";
 import { checkOptions } from "../core/options.js";
-import { ident, idents, keyword, sql, type Sql } from "../sql/compose.js";
+import { ident, idents, join, keyword, sql, type Sql } from "../sql/compose.js";
 import { validateIdentifiers } from "../sql/identifiers.js";
 import { defaultName } from "./names.js";
 import type { Executor } from "./registry.js";
@@ -76,8 +76,9 @@ export function addForeignKeyStatement(
 ): Sql {
   const onDelete = actions.onDelete !== undefined && sql`ON DELETE ${keyword(actions.onDelete, FK_ACTIONS, "foreign key action")}`;
   const onUpdate = actions.onUpdate !== undefined && sql`ON UPDATE ${keyword(actions.onUpdate, FK_ACTIONS, "foreign key action")}`;
-  return sql`ALTER TABLE ${table.sql} ADD CONSTRAINT ${ident(name, "constraint")}
-    FOREIGN KEY (${idents(columns, "column")}) REFERENCES ${ref.sql} (${idents(refColumns, "column")}) ${onDelete} ${onUpdate}`;
+  const key = sql`ALTER TABLE ${table.sql} ADD CONSTRAINT ${ident(name, "constraint")}
+    FOREIGN KEY (${idents(columns, "column")}) REFERENCES ${ref.sql} (${idents(refColumns, "column")})`;
+  return join([key, onDelete, onUpdate], " ");
 }
 
 const CONSTRAINT_OPTIONS = { schema: "string", name: "string" } as const;

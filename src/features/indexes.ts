@@ -4,7 +4,7 @@
  */
 import { DuplicateTable, ParameterError } from "../errors.js";
 import { checkOptions } from "../core/options.js";
-import { ident, idents, keyword, pickKeyword, sql, type Sql } from "../sql/compose.js";
+import { ident, idents, join, keyword, pickKeyword, sql, type Sql } from "../sql/compose.js";
 import { columnNames } from "./constraints.js";
 import { defaultName } from "./names.js";
 import { expression } from "./predicate.js";
@@ -73,14 +73,25 @@ export interface IndexSpec {
 export function createIndexStatement(spec: IndexSpec): Sql {
   const include = spec.include !== undefined && spec.include.length > 0 && sql`INCLUDE (${idents(spec.include, "column")})`;
   const where = spec.where !== undefined && sql`WHERE ${expression(spec.where, "createIndex(): option where")}`;
-  return sql`CREATE ${spec.unique === true && sql`UNIQUE`} INDEX ${spec.concurrently === true && sql`CONCURRENTLY`}
-    ${spec.ifNotExists !== false && sql`IF NOT EXISTS`} ${ident(spec.name, "index")} ON ${spec.table.sql}
-    USING ${keyword(spec.method ?? "btree", INDEX_METHODS, "index method")} (${idents(spec.columns, "column")}) ${include} ${where}`;
+  return join(
+    [
+      sql`CREATE`,
+      spec.unique === true && sql`UNIQUE`,
+      sql`INDEX`,
+      spec.concurrently === true && sql`CONCURRENTLY`,
+      spec.ifNotExists !== false && sql`IF NOT EXISTS`,
+      sql`${ident(spec.name, "index")} ON ${spec.table.sql} USING ${keyword(spec.method ?? "btree", INDEX_METHODS, "index method")}`,
+      sql`(${idents(spec.columns, "column")})`,
+      include,
+      where,
+    ],
+    " ",
+  );
 }
 
 /** `DROP INDEX [CONCURRENTLY] [IF EXISTS] "s"."i"`. */
 export function dropIndexStatement(index: Target, options: { ifExists?: boolean | undefined; concurrently?: boolean | undefined } = {}): Sql {
-  return sql`DROP INDEX ${options.concurrently === true && sql`CONCURRENTLY`} ${options.ifExists !== false && sql`IF EXISTS`} ${index.sql}`;
+  return join([sql`DROP INDEX`, options.concurrently === true && sql`CONCURRENTLY`, options.ifExists !== false && sql`IF EXISTS`, index.sql], " ");
 }
 
 /** The catalog query behind {@link listIndexes}; `$1` schema, `$2` the table (or, with `byIndex`, the index) name. */
