@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 import { Config, type ConfigInit } from "../config.js";
 import { DatabaseExists, TscopgError } from "../errors.js";
-import { quoteIdentifier } from "../sql/identifiers.js";
+import { createDatabaseStatement } from "../sql/database-ddl.js";
 import { transactionControl } from "../sql/placeholders.js";
 import type { ConnectOptions, DatabaseApi, ExecuteOptions } from "./api.js";
 import { AsyncConnection } from "./async-connection.js";
@@ -112,18 +112,14 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   static async create<T extends typeof AsyncDatabase>(this: T, name: string, options: CreateDatabaseOptions = {}): Promise<InstanceType<T>> {
     const { config, owner, template = "template1", ifNotExists = true, databaseOptions, ...init } = options;
     const base = (config ?? new Config()).with(init);
-    const quotedName = quoteIdentifier(name, "database");
-    const clauses = [
-      owner !== undefined ? `OWNER ${quoteIdentifier(owner, "role")}` : "",
-      `TEMPLATE ${quoteIdentifier(template, "database")}`,
-    ].filter(Boolean);
+    const statement = createDatabaseStatement(name, { owner, template }); // validates the names before connecting
     const admin = new AsyncDatabase(base.withDatabase("postgres"), { maxIdle: 0 });
     try {
       const exists = await admin.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", [name]);
       if (exists) {
         if (!ifNotExists) throw new DatabaseExists(`database ${JSON.stringify(name)} already exists`);
       } else {
-        await admin.execute(`CREATE DATABASE ${quotedName} ${clauses.join(" ")}`);
+        await admin.execute(statement.text);
       }
     } finally {
       await admin.close();

@@ -39,12 +39,17 @@ function render(part: Part): string {
 /**
  * Composes a fragment. Interpolations must be {@link Sql} fragments (or lists of them, joined by `, `);
  * `false`, `null` and `undefined` interpolate nothing (optional clauses: `${cascade && sql`CASCADE`}`). Runs of
- * spaces and line breaks in the constant parts (indentation) collapse to one space; fragments are kept as built.
+ * spaces and line breaks in the constant parts (indentation) collapse to one space, as do the spaces around an absent clause; fragments are kept as built.
  */
 export function sql(strings: TemplateStringsArray, ...parts: Part[]): Sql {
   const tidy = (constant: string) => constant.replace(/\s+/g, " ");
   let text = tidy(strings[0]!);
-  for (let i = 0; i < parts.length; i++) text += render(parts[i]) + tidy(strings[i + 1]!);
+  for (let i = 0; i < parts.length; i++) {
+    const r = render(parts[i]);
+    const next = tidy(strings[i + 1]!);
+    // An absent clause leaves one space between its neighbours, not two.
+    text += r === "" && (text.endsWith(" ") || text === "") ? next.replace(/^ /, "") : r + next;
+  }
   return new Sql(text.trim());
 }
 
