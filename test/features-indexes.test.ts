@@ -5,7 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AsyncDatabase, Database, DuplicateTable, InvalidIdentifier, ParameterError, TableNotFound, UndefinedObject } from "../src/index.js";
+import {
+  AsyncDatabase,
+  Database,
+  DuplicateTable,
+  InvalidIdentifier,
+  ObjectNotInPrerequisiteState,
+  ParameterError,
+  TableNotFound,
+  UndefinedObject,
+  UniqueViolation,
+} from "../src/index.js";
 import { createIndexStatement, dropIndexStatement, type IndexSpec } from "../src/features/indexes.js";
 import { defaultName } from "../src/features/names.js";
 import { expression, expressionProblem } from "../src/features/predicate.js";
@@ -343,6 +353,25 @@ describe("createIndex", () => {
     await A().dropIndex!(`${ctx.schema}.Order_n_idx`);
   });
 
+  test("an invalid index left by a failed concurrent build is reported, not taken for the one asked for", async () => {
+    await adb.execute(`CREATE TABLE dupes (n int); INSERT INTO dupes VALUES (1), (1)`);
+    const dupes = `${ctx.schema}.dupes`;
+    await assert.rejects(A().createIndex!(dupes, ["n"], { unique: true, concurrently: true }), UniqueViolation);
+    const [left] = (await A().listIndexes!(dupes)) as { name: string; valid: boolean }[];
+    assert.deepEqual([left?.name, left?.valid], ["dupes_n_idx", false]);
+    assert.equal((await catalog("dupes_n_idx"))?.valid, false);
+    for (const concurrently of [false, true]) {
+      const e = await sameError((x) => x.createIndex!(dupes, ["n"], { unique: true, concurrently }));
+      assert.ok(e instanceof ObjectNotInPrerequisiteState, e.message);
+      assert.match(e.message, /index t_indexes_\w+\.dupes_n_idx exists but is not valid .*drop it and create it again/);
+    }
+    await A().dropIndex!(`${ctx.schema}.dupes_n_idx`);
+    await adb.execute("DELETE FROM dupes WHERE ctid = (SELECT min(ctid) FROM dupes)");
+    assert.equal(S().createIndex!(dupes, ["n"], { unique: true, concurrently: true }), "dupes_n_idx");
+    assert.equal((await catalog("dupes_n_idx"))?.valid, true);
+    await adb.execute("DROP TABLE dupes");
+  });
+
   test("errors: missing table, bad names, methods, options and predicates, the same on both sides, nothing created", async () => {
     const before = await indexNames();
     const missing = await sameError((q) => q.createIndex!(`${ctx.schema}.Missing`, ["n"]));
@@ -409,6 +438,7 @@ describe("listIndexes", () => {
         columns: ["lower(email)", "select"],
         include: ["note"],
         predicate: "n > 5",
+        valid: true,
         definition: `CREATE INDEX "Order_expr_idx" ON ${ctx.schema}."Order" USING btree (lower(email), "select" DESC) INCLUDE (note) WHERE (n > 5)`,
       },
       {
@@ -419,6 +449,7 @@ describe("listIndexes", () => {
         columns: ["id"],
         include: [],
         predicate: null,
+        valid: true,
         definition: `CREATE UNIQUE INDEX "Order_pkey" ON ${ctx.schema}."Order" USING btree (id)`,
       },
       {
@@ -429,6 +460,7 @@ describe("listIndexes", () => {
         columns: ["user"],
         include: [],
         predicate: null,
+        valid: true,
         definition: `CREATE UNIQUE INDEX "Order_user_uidx" ON ${ctx.schema}."Order" USING btree ("user")`,
       },
     ];

@@ -2,7 +2,7 @@
  * Indexes (`db.schema`): create (names generated deterministically within 63 bytes), drop, list.
  * @module
  */
-import { DuplicateTable, ParameterError } from "../errors.js";
+import { DuplicateTable, ObjectNotInPrerequisiteState, ParameterError } from "../errors.js";
 import { checkOptions } from "../core/options.js";
 import { ident, idents, join, keyword, pickKeyword, sql, type Sql } from "../sql/compose.js";
 import { columnNames } from "./constraints.js";
@@ -52,6 +52,11 @@ export interface IndexInfo {
   include: string[];
   /** Predicate of a partial index, as the server prints it, or `null`. */
   predicate: string | null;
+  /**
+   * `false` for an index the planner cannot use: one a failed `CREATE INDEX CONCURRENTLY` left behind (drop it
+   * and create it again), or one still being built.
+   */
+  valid: boolean;
   /** `CREATE INDEX …` as `pg_get_indexdef` gives it. */
   definition: string;
 }
@@ -104,6 +109,7 @@ function indexQuery(byIndex: boolean): string {
       ARRAY(SELECT a.attname::text FROM generate_series(x.indnkeyatts + 1, x.indnatts) AS k
             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] ORDER BY k) AS include,
       pg_get_expr(x.indpred, x.indrelid, true) AS predicate,
+      x.indisvalid AS valid,
       pg_get_indexdef(x.indexrelid) AS definition
     FROM pg_index x
     JOIN pg_class i ON i.oid = x.indexrelid
@@ -122,7 +128,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * After `CREATE INDEX IF NOT EXISTS`: the index of that name must be the one asked for (same table, key columns,
- * INCLUDE columns, method, uniqueness, partial or not), else the name was already taken by something else.
+ * INCLUDE columns, method, uniqueness, partial or not), else the name was already taken by something else; and
+ * it must be valid (usable).
  */
 function checkExisting(found: IndexRow | undefined, spec: IndexSpec, method: string): void {
   const where = `${spec.table.schema}.${spec.name}`;
@@ -144,6 +151,12 @@ function checkExisting(found: IndexRow | undefined, spec: IndexSpec, method: str
     throw new DuplicateTable(
       `createIndex(): index ${where} already exists with another definition (${found.definition}); choose another name or drop it first`,
       { code: "42P07", schema: spec.table.schema, table: spec.table.name },
+    );
+  }
+  if (!found.valid) {
+    throw new ObjectNotInPrerequisiteState(
+      `createIndex(): index ${where} exists but is not valid (a CREATE INDEX CONCURRENTLY that failed leaves one behind); drop it and create it again`,
+      { code: "55000", schema: spec.table.schema, table: spec.table.name },
     );
   }
 }
@@ -183,7 +196,9 @@ async function refuseInTransaction(db: Executor, method: string): Promise<void> 
  * - `ifNotExists` (default `true`): when an index of that name already exists on the same table with the same key
  *   and INCLUDE columns, method and uniqueness (and is partial when `where` is given; the predicate text itself is
  *   not compared), nothing is done; when the name is taken by another index or another relation, a
- *   {@link DuplicateTable} error says so. With `ifNotExists: false` any existing relation of that name is an error.
+ *   {@link DuplicateTable} error says so, and when that index is invalid (left by a failed `concurrently` build)
+ *   an {@link ObjectNotInPrerequisiteState} error. With `ifNotExists: false` any existing relation of that name
+ *   is an error.
  * - `concurrently`: `CREATE INDEX CONCURRENTLY` (builds without blocking writes), which PostgreSQL refuses in a
  *   transaction block: it runs on a session of its own, in autocommit, and commits on its own. It waits for the
  *   transactions that use the table, so it is refused ({@link ParameterError}) when called inside a transaction
@@ -272,7 +287,8 @@ export async function dropIndex(db: Executor, name: string, options?: DropIndexO
 
 /**
  * The indexes of `table`, sorted by name: name, access method, unique, primary, key columns in index order (an
- * expression as its text), INCLUDE columns, the predicate of a partial index (or `null`), and the definition.
+ * expression as its text), INCLUDE columns, the predicate of a partial index (or `null`), whether it is valid,
+ * and the definition.
  * @throws {@link TableNotFound} when the table does not exist; {@link InvalidIdentifier} for an invalid name.
  */
 export async function listIndexes(db: Executor, table: string, options?: { schema?: string | undefined }): Promise<IndexInfo[]> {
