@@ -140,6 +140,65 @@ describe("inside a transaction", () => {
   });
 });
 
+describe("describe", () => {
+  test("columns, primary key, foreign keys, indexes, constraints, size and exact row count in one call, async and sync", async () => {
+    await adb.execute(`INSERT INTO "Order" ("Key", note) SELECT g % 3, repeat('x', 100) FROM generate_series(1, 250) g`);
+    const [cat] = await rawQuery<{ bytes: string; pretty: string; n: string }>(
+      `SELECT pg_total_relation_size('"${ctx.schema}"."Order"')::text AS bytes, pg_size_pretty(pg_total_relation_size('"${ctx.schema}"."Order"')) AS pretty,
+              (SELECT count(*) FROM "${ctx.schema}"."Order")::text AS n`,
+    );
+    const expected = {
+      schema: ctx.schema,
+      name: "Order",
+      columns: await adb.tableInfo("Order", { schema: ctx.schema }),
+      primaryKey: { name: "Order_pk", columns: ["Key", "id"] },
+      foreignKeys: [],
+      indexes: await adb.listIndexes(q("Order")),
+      constraints: await adb.listConstraints(q("Order")),
+      size: { bytes: BigInt(cat!.bytes), pretty: cat!.pretty },
+      rowCount: 250,
+    };
+    assert.equal(cat!.n, "250");
+    assert.deepEqual(expected.columns.map((c) => c.name), ["id", "Key", "uid", "ua", "ub", "note"]);
+    assert.deepEqual(expected.indexes.map((i) => i.name), ["Order_pk"]);
+    assert.deepEqual(expected.constraints.map((c) => [c.name, c.type]), [["Order_pk", "primary key"]]);
+    assert.ok(expected.size.bytes > 8192n);
+    await all("describe", [q("Order")], expected);
+    await all("describe", ["Order", { schema: ctx.schema }], expected);
+
+    const line = await adb.describe(q("line"));
+    assert.deepEqual(line.foreignKeys, await adb.foreignKeys(q("line")));
+    assert.deepEqual(line.foreignKeys.map((f) => f.name), ["a_user", "to_order"]);
+    assert.deepEqual(line.primaryKey, { name: "line_pkey", columns: ["id"] });
+    assert.deepEqual(line.constraints.map((c) => c.type), ["foreign key", "primary key", "foreign key"]);
+    assert.equal(line.rowCount, 0);
+    const view = db.describe(q("select"));
+    assert.deepEqual([view.primaryKey, view.indexes, view.constraints, view.size.bytes, view.rowCount], [null, [], [], 0n, 1]);
+  });
+
+  test("inside a transaction it sees the transaction's rows and indexes; a missing table is TableNotFound", async () => {
+    await adb.transaction(async (tx) => {
+      await tx.execute("INSERT INTO nokey SELECT generate_series(1, 7)");
+      await tx.createIndex(q("nokey"), "n");
+      const d = await tx.schema.describe(q("nokey"));
+      assert.equal(d.rowCount, 7);
+      assert.deepEqual(d.indexes.map((i) => i.name), ["nokey_n_idx"]);
+      await tx.rollback();
+    });
+    db.transaction((tx) => {
+      tx.execute("INSERT INTO nokey VALUES (1)");
+      assert.equal(db.describe(q("nokey")).rowCount, 1);
+      tx.rollback();
+    });
+    assert.equal(db.schema.describe(q("nokey")).rowCount, 0);
+    const e = await sameError((x) => x.describe!(q("missing")));
+    assert.ok(e instanceof TableNotFound);
+    assert.equal(e.message, `table "${ctx.schema}"."missing" does not exist`);
+    assert.ok((await sameError((x) => x.describe!(q("nokey"), { pretty: true }))) instanceof ParameterError);
+    assert.ok((await sameError((x) => x.describe!("no key"))) instanceof InvalidIdentifier);
+  });
+});
+
 describe("errors", () => {
   test("missing table, bad names and options: the same on both sides", async () => {
     for (const m of ["primaryKey", "foreignKeys"]) {

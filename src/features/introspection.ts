@@ -4,8 +4,11 @@
  */
 import { checkOptions } from "../core/options.js";
 import { validateIdentifier } from "../sql/identifiers.js";
-import { readConstraints, type ForeignKeyAction } from "./constraints.js";
+import { listConstraints, readConstraints, type ConstraintInfo, type ForeignKeyAction } from "./constraints.js";
+import { listIndexes, type IndexInfo } from "./indexes.js";
 import type { Executor } from "./registry.js";
+import { tableSize } from "./sizes.js";
+import { rowCount, tableInfo, type ColumnInfo } from "./tables.js";
 import { target } from "./target.js";
 
 /** Options naming the schema of a table (default `public`, or the one in `"schema.table"`). */
@@ -104,4 +107,54 @@ export async function views(db: Executor, options?: ViewsOptions): Promise<strin
   return relationsOfKind(db, validateIdentifier(schema, "schema"), kinds);
 }
 
-export const introspectionFeatures = { primaryKey, foreignKeys, sequences, views };
+/** Everything about one table, as {@link describe} gives it. */
+export interface TableDescription {
+  schema: string;
+  name: string;
+  /** As `tableInfo` gives them: name, type, nullable, default, position, max length, precision, scale. */
+  columns: ColumnInfo[];
+  /** As {@link primaryKey}: `{ name, columns }` or `null`. */
+  primaryKey: PrimaryKeyInfo | null;
+  /** As {@link foreignKeys}. */
+  foreignKeys: ForeignKeyInfo[];
+  /** As `listIndexes`. */
+  indexes: IndexInfo[];
+  /** As `listConstraints` (the primary and foreign keys among them). */
+  constraints: ConstraintInfo[];
+  /** Total size (data, TOAST and indexes) as `tableSize` gives it: exact bytes and pretty-printed. */
+  size: { bytes: bigint; pretty: string };
+  /** Exact number of rows (`count(*)`, as `rowCount` gives it). */
+  rowCount: number;
+}
+
+/**
+ * Everything about `table` in one call: its columns, primary key, foreign keys, indexes, constraints, total size
+ * and exact row count, each as the method of that name gives it (this composes them: `tableInfo`,
+ * {@link primaryKey}, {@link foreignKeys}, `listIndexes`, `listConstraints`, `tableSize`, `rowCount`). They run
+ * one after the other, in the caller's transaction if there is one (a REPEATABLE READ transaction gives one
+ * consistent picture; otherwise each part is read as it stands when it runs). The row count reads the whole table.
+ * @throws {@link TableNotFound} (before anything else is read); {@link InvalidIdentifier} for an invalid name;
+ * {@link ParameterError} for a bad option.
+ */
+export async function describe(db: Executor, table: string, options?: TableSchemaOption): Promise<TableDescription> {
+  const o = checkOptions("describe", options, { schema: "string" });
+  const t = target("describe", table, o.schema);
+  const at = { schema: t.schema };
+  const columns = await tableInfo(db, t.name, at); // TableNotFound here when it is missing
+  return {
+    schema: t.schema,
+    name: t.name,
+    columns,
+    primaryKey: await primaryKey(db, t.name, at),
+    foreignKeys: await foreignKeys(db, t.name, at),
+    indexes: await listIndexes(db, t.name, at),
+    constraints: await listConstraints(db, t.name, at),
+    size: {
+      bytes: (await tableSize(db, t.name, { ...at, pretty: false })) as bigint,
+      pretty: (await tableSize(db, t.name, at)) as string,
+    },
+    rowCount: await rowCount(db, t.name, at),
+  };
+}
+
+export const introspectionFeatures = { primaryKey, foreignKeys, sequences, views, describe };

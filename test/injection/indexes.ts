@@ -44,8 +44,8 @@ export const specs: InjectionSpec[] = [
   { method: "addForeignKey", kind: "name", position: "options.name", args: (bad) => [T, ["a"], R, ["b"], { ...IN, refSchema: "public", name: bad }] },
   { method: "addForeignKey", kind: "keyword", position: "options.onDelete", args: (bad) => [T, ["a"], R, ["b"], { ...IN, refSchema: "public", onDelete: bad }] },
   { method: "addForeignKey", kind: "keyword", position: "options.onUpdate", args: (bad) => [T, ["a"], R, ["b"], { ...IN, refSchema: "public", onUpdate: bad }] },
-  // listConstraints / primaryKey / foreignKeys(table, { schema })
-  ...(["listConstraints", "primaryKey", "foreignKeys"] as const).flatMap((method): InjectionSpec[] => [
+  // listConstraints / primaryKey / foreignKeys / describe(table, { schema })
+  ...(["listConstraints", "primaryKey", "foreignKeys", "describe"] as const).flatMap((method): InjectionSpec[] => [
     { method, kind: "name", position: "table", args: (bad) => [bad, IN] },
     { method, kind: "name", position: "options.schema", args: (bad) => [T, { schema: bad }] },
   ]),
