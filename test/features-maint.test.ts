@@ -138,10 +138,14 @@ describe("vacuum", () => {
       await tx.maint.vacuum({ table: "vac_tx", schema: S });
       await adb.vacuum({ table: "vac_tx", schema: S }); // the database's own method, called inside the callback
       await tx.execute("CREATE TABLE vac_new (id int)");
-      // The transaction sees vac_new; the vacuum's own session does not: the server's own "does not exist".
+      // The transaction holds vac_new's lock (it created it): VACUUM on its own session would wait for it forever.
       const e = await errorOf(() => tx.vacuum({ table: "vac_new", schema: S }));
-      assert.ok(e instanceof TableNotFound, e.message);
-      assert.match(e.message, /vac_new/);
+      assert.ok(e instanceof ParameterError, e.message);
+      assert.match(e.message, /holds AccessExclusiveLock on table .*"vac_new"/);
+      // So would VACUUM FULL, after anything at all; both refused before sending: the transaction goes on.
+      const f = await errorOf(() => adb.vacuum({ table: "vac_tx", schema: S, full: true }));
+      assert.ok(f instanceof ParameterError && /full cannot be used inside a transaction/.test(f.message), f.message);
+      assert.equal(await tx.fetchVal("SELECT count(*)::int FROM vac_new"), 0);
       await tx.rollback();
     });
     await eventually(() => stats("vac_tx"), (s) => s.vacuum_count === s0.vacuum_count + 2, "vacuum_count after the rolled-back transaction");
@@ -154,6 +158,30 @@ describe("vacuum", () => {
       /roll back/,
     );
     await eventually(() => stats("vac_tx"), (s) => s.vacuum_count === s0.vacuum_count + 3, "vacuum_count after the sync transaction");
+  });
+
+  test("inside a transaction that altered the table, vacuum is refused before sending (it would wait for the transaction forever)", async () => {
+    await adb.execute("CREATE TABLE vac_ddl (id int)");
+    const messages: string[] = [];
+    await adb.transaction(async (tx) => {
+      await tx.execute("ALTER TABLE vac_ddl ADD COLUMN note text");
+      const e = await errorOf(() => tx.vacuum({ table: "vac_ddl", schema: S }));
+      assert.ok(e instanceof ParameterError, e.message);
+      messages.push(e.message);
+      const whole = await errorOf(() => tx.vacuum());
+      assert.ok(whole instanceof ParameterError && /a table of the database/.test(whole.message), whole.message);
+      assert.deepEqual(await tx.listColumns("vac_ddl", { schema: S }), ["id", "note"], "the transaction goes on");
+      await tx.rollback();
+    });
+    assert.throws(
+      () =>
+        db.transaction((tx) => {
+          tx.execute("ALTER TABLE vac_ddl ADD COLUMN note text");
+          tx.maint.vacuum({ table: "vac_ddl", schema: S });
+        }),
+      (e: unknown) => e instanceof ParameterError && e.message === messages[0],
+    );
+    assert.deepEqual(await adb.listColumns("vac_ddl", { schema: S }), ["id"], "both rolled back");
   });
 
   test("vacuum and analyze of the whole database (in a database of this test's own)", async () => {

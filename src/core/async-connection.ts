@@ -194,6 +194,11 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return fn(await this._sessionFor(options, ""));
   }
 
+  /** @inheritDoc Queryable._inTransaction */
+  _inTransaction(): boolean {
+    return !this.autocommit || this.inTransaction;
+  }
+
   /** @inheritDoc Queryable._withOwnSession */
   _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T> {
     return this.own(fn);

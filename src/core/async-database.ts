@@ -191,6 +191,12 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     }
   }
 
+  /** @inheritDoc Queryable._inTransaction */
+  _inTransaction(): boolean {
+    const tx = ambientTransaction.getStore();
+    return tx !== undefined && tx.owner === this;
+  }
+
   /** @inheritDoc Queryable._withOwnSession */
   _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T> {
     return this._withPlainSession(fn, { autocommit: true });

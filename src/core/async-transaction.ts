@@ -149,6 +149,11 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return fn(await this.#ready());
   }
 
+  /** @inheritDoc Queryable._inTransaction */
+  _inTransaction(): boolean {
+    return true;
+  }
+
   /** @inheritDoc Queryable._withOwnSession */
   _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T> {
     return this.#place.own(fn);

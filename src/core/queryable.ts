@@ -72,6 +72,15 @@ export abstract class Queryable implements QueryApi<"async"> {
   abstract _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T>;
 
   /**
+   * Whether a statement run here now runs inside a transaction block: on a transaction, always; on a database,
+   * inside one of its `transaction()` callbacks; on a connection, without autocommit or while a transaction is
+   * open on it. Known without asking the server. Feature modules use it to refuse what would wait forever for the
+   * caller's own transaction (a `CONCURRENTLY` build on a session of its own).
+   * @internal
+   */
+  abstract _inTransaction(): boolean;
+
+  /**
    * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
    * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal

@@ -162,21 +162,12 @@ function checkExisting(found: IndexRow | undefined, spec: IndexSpec, method: str
 }
 
 /**
- * Whether the caller runs inside a transaction block (a transaction, a `transaction()` callback, a connection
- * without autocommit): two statements in a row see the same `now()` on the same session only there.
- */
-async function inTransactionBlock(db: Executor): Promise<boolean> {
-  const first = await db.fetchVal<string>("SELECT now()::text || ' ' || pg_backend_pid()");
-  return (await db.fetchVal<boolean>("SELECT now()::text || ' ' || pg_backend_pid() = $1", [first])) === true;
-}
-
-/**
  * Refuses a `CONCURRENTLY` statement inside a transaction block: it runs on a session of its own and waits for
  * the transactions that hold locks on the table or an old snapshot, which the caller's transaction may do (it
  * then waits forever for a transaction that waits for it).
  */
-async function refuseInTransaction(db: Executor, method: string): Promise<void> {
-  if (await inTransactionBlock(db)) {
+function refuseInTransaction(db: Executor, method: string): void {
+  if (db._inTransaction()) {
     throw new ParameterError(
       `${method}(): concurrently cannot be used inside a transaction: the statement runs on a session of its own ` +
         "and would wait for the current transaction to end, which waits for it; call it outside the transaction",
@@ -234,7 +225,7 @@ export async function createIndex(db: Executor, table: string, columns: string |
   const method = pickKeyword(spec.method ?? "btree", INDEX_METHODS, "index method");
   await requireTable(db, t);
   if (spec.concurrently === true) {
-    await refuseInTransaction(db, "createIndex");
+    refuseInTransaction(db, "createIndex");
     await runAlone(db, stmt);
   } else {
     await db.execute(stmt.text);
@@ -278,7 +269,7 @@ export async function dropIndex(db: Executor, name: string, options?: DropIndexO
   const index = target("dropIndex", name, o.schema, "index");
   const stmt = dropIndexStatement(index, o);
   if (o.concurrently === true) {
-    await refuseInTransaction(db, "dropIndex");
+    refuseInTransaction(db, "dropIndex");
     await runAlone(db, stmt);
   } else {
     await db.execute(stmt.text);

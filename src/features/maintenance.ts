@@ -73,24 +73,59 @@ function optionalTarget(method: string, table: string | undefined, schema: strin
   return target(method, table, schema);
 }
 
+/** Lock modes a plain VACUUM waits for (ShareUpdateExclusiveLock and stronger). */
+const VACUUM_BLOCKERS = ["ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"];
+
+/**
+ * Inside a transaction VACUUM runs on a session of its own, which waits for the locks the caller's transaction
+ * holds: refuse, before sending it, what would wait for a transaction that waits for it. `full` needs the table
+ * (for a whole database, every table, catalogs included) free of any lock, which a transaction that has run
+ * anything may hold: refused there. A plain VACUUM is refused when this transaction holds a lock it waits for
+ * (after DDL on the table), read from `pg_locks` for this transaction's own backend.
+ */
+async function refuseSelfWait(db: Executor, t: Target | undefined, full: boolean): Promise<void> {
+  if (!db._inTransaction()) return;
+  if (full) {
+    throw new ParameterError(
+      "vacuum(): full cannot be used inside a transaction: VACUUM runs on a session of its own and would wait for the " +
+        "locks this transaction holds, while the transaction waits for it; call it outside the transaction",
+    );
+  }
+  const held = await db.fetchVal<string>(
+    `SELECT string_agg(DISTINCT mode, ', ') FROM pg_locks
+      WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND mode = ANY($1)
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND ($2::text IS NULL OR relation = $2::regclass)`,
+    [VACUUM_BLOCKERS, t === undefined ? null : t.sql.text],
+  );
+  if (held !== null) {
+    throw new ParameterError(
+      `vacuum(): this transaction holds ${held} on ${t === undefined ? "a table of the database" : `table ${t.sql.text}`} ` +
+        "(after DDL), which VACUUM, running on a session of its own, would wait for forever; call it after the transaction",
+    );
+  }
+}
+
 /**
  * `VACUUM` a table, or the whole database: reclaims the space of dead rows and, with `analyze` (default),
  * updates the planner statistics (`last_vacuum`, `vacuum_count`, … in `pg_stat_user_tables`).
  *
  * PostgreSQL refuses VACUUM inside a transaction block, so it **runs on a session of its own, outside any
  * transaction**, and takes effect at once even when called inside `db.transaction(…)` (which it does not join:
- * it does not see tables that transaction created, and a rollback does not undo it). It waits for locks other
- * sessions hold on the table, so called inside a transaction that holds a conflicting one (for `full`, any use of
- * the table; otherwise DDL on it) it would wait for that transaction, which waits for it: do not do that. On a view
- * it does nothing.
+ * it does not see tables that transaction created, and a rollback does not undo it). There it would wait forever
+ * for locks the caller's transaction holds, so it is refused ({@link ParameterError}, before it is sent) inside a
+ * transaction with `full`, and without `full` when the transaction holds a lock VACUUM waits for (after DDL on
+ * the table). Locks held by other sessions are waited for, as by VACUUM itself. On a view it does nothing.
  * @throws {@link TableNotFound} naming schema and table when `table` does not exist; {@link InvalidIdentifier} for
- * an invalid name; {@link ParameterError} for a bad option, or `schema` without `table`.
+ * an invalid name; {@link ParameterError} for a bad option, `schema` without `table`, or the waits above.
  */
 export async function vacuum(db: Executor, options?: VacuumOptions): Promise<void> {
   const o = checkOptions("vacuum", options, { table: "string", schema: "string", analyze: "boolean", full: "boolean" });
   const t = optionalTarget("vacuum", o.table, o.schema);
-  const stmt = vacuumStatement(t, { analyze: o.analyze ?? true, full: o.full ?? false });
+  const full = o.full ?? false;
+  const stmt = vacuumStatement(t, { analyze: o.analyze ?? true, full });
   if (t !== undefined) await requireTable(db, t);
+  await refuseSelfWait(db, t, full);
   await runAlone(db, stmt);
 }
 

@@ -25,7 +25,7 @@ import { tableFeatures } from "./tables.js";
  * What a feature runs on: the statement methods every executor has, plus the seams for a plain (non-pipelined)
  * session and for a session of its own outside any transaction.
  */
-export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" | "_withOwnSession">;
+export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" | "_withOwnSession" | "_inTransaction">;
 
 /** A feature: its first parameter is the executor it runs on; the rest are the method's parameters. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
