@@ -40,6 +40,20 @@ export { AsyncCursor } from "./core/async-cursor.js";
 export { Queryable } from "./core/queryable.js";
 // The features, installed on Queryable (this module also carries their type augmentation into the declarations).
 export type { FeatureApi, NamespaceApi, NamespaceName } from "./features/install.js";
+// The feature methods' option and answer types.
+export type { InSchema } from "./features/target.js";
+export type { CreateDatabaseFeatureOptions, DropDatabaseOptions } from "./features/databases.js";
+export type { ExtensionInfo, CreateExtensionOptions, DropExtensionOptions } from "./features/extensions.js";
+export type { CreateSchemaOptions, DropSchemaOptions } from "./features/schemas.js";
+export type { ColumnInfo, RowCountOptions, DropTableOptions, TruncateTableOptions } from "./features/tables.js";
+export type { CreateIndexOptions, DropIndexOptions, IndexInfo, IndexMethod } from "./features/indexes.js";
+export type { ConstraintOptions, ConstraintInfo, ForeignKeyOptions, ForeignKeyAction } from "./features/constraints.js";
+export type { PrimaryKeyInfo, ForeignKeyInfo, ViewsOptions, TableDescription } from "./features/introspection.js";
+export type { RoleAttributes, CreateRoleOptions, AlterRoleOptions, RoleInfo } from "./features/roles.js";
+export type { GrantOptions, RevokeOptions, RoleGrant, ObjectType, Privileges } from "./features/grants.js";
+export type { TableSize, TableSizeOptions, TableSizesOptions } from "./features/sizes.js";
+export type { VacuumOptions, AnalyzeOptions, ExplainOptions, ExplainFormat, ExplainNode, ExplainPlan, ExplainResult } from "./features/maintenance.js";
+export type { CrudApi, CrudOptions, UpsertOptions, PaginateOptions, Where } from "./features/crud.js";
 export type { Row, QueryResult, ExecuteOptions, ConnectOptions, Mode, QueryApi, DatabaseApi, ConnectionApi, TransactionApi, CursorApi } from "./core/api.js";
 export { Database, Connection, Transaction, Cursor } from "./sync/database.js";
 export type { DatabaseConstructor, Syncify, SyncMembers } from "./sync/types.js";

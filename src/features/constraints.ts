@@ -8,7 +8,7 @@ import { ident, idents, join, keyword, sql, type Sql } from "../sql/compose.js";
 import { validateIdentifiers } from "../sql/identifiers.js";
 import { defaultName } from "./names.js";
 import type { Executor } from "./registry.js";
-import { requireTable, target, type Target } from "./target.js";
+import { IN_SCHEMA, requireTable, target, type InSchema, type Target } from "./target.js";
 
 /** The referential actions of a foreign key (any case, runs of spaces ignored: `"set null"`). */
 export const FK_ACTIONS = ["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"] as const;
@@ -200,8 +200,8 @@ export async function readConstraints(db: Executor, t: Target, contype: "p" | "f
  * `"unique"`, `"check"`, `"exclusion"`, …), columns in key order, and the definition as PostgreSQL prints it.
  * @throws {@link TableNotFound}; {@link InvalidIdentifier} for an invalid name.
  */
-export async function listConstraints(db: Executor, table: string, options?: { schema?: string | undefined }): Promise<ConstraintInfo[]> {
-  const o = checkOptions("listConstraints", options, { schema: "string" });
+export async function listConstraints(db: Executor, table: string, options?: InSchema): Promise<ConstraintInfo[]> {
+  const o = checkOptions("listConstraints", options, IN_SCHEMA);
   const t = target("listConstraints", table, o.schema);
   const rows = await readConstraints(db, t);
   return rows.map(({ name, type, columns, definition }) => ({ name, type, columns, definition }));

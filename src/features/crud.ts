@@ -9,7 +9,7 @@ import { checkOptions } from "../core/options.js";
 import { DatabaseError, ParameterError } from "../errors.js";
 import { ident, idents, join, sql, type Sql } from "../sql/compose.js";
 import type { Executor } from "./registry.js";
-import { tableNotFound, target, type Target } from "./target.js";
+import { IN_SCHEMA, tableNotFound, target, type Target } from "./target.js";
 import { Binds, checkCount, entriesOf, nameList, whereClause } from "./where.js";
 
 /** The column names of row type `R` (any string for the default {@link Row}). */
@@ -230,7 +230,6 @@ export function pointsAt(text: string, position: number | undefined, name: strin
   return false;
 }
 
-const IN_SCHEMA = { schema: "string" } as const;
 
 /** {@link CrudApi.upsert} (the registry types it from there). */
 async function upsert(db: Executor, table: string, row: Row, conflictColumns: string | readonly string[], options?: UpsertOptions): Promise<Row | null> {

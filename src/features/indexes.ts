@@ -9,7 +9,7 @@ import { columnNames } from "./constraints.js";
 import { defaultName } from "./names.js";
 import { expression } from "./predicate.js";
 import type { Executor } from "./registry.js";
-import { requireTable, runAlone, target, type Target } from "./target.js";
+import { IN_SCHEMA, requireTable, runAlone, target, type InSchema, type Target } from "./target.js";
 
 /** The index access methods `createIndex` accepts (any case). */
 export const INDEX_METHODS = ["btree", "hash", "gist", "spgist", "gin", "brin"] as const;
@@ -282,8 +282,8 @@ export async function dropIndex(db: Executor, name: string, options?: DropIndexO
  * and the definition.
  * @throws {@link TableNotFound} when the table does not exist; {@link InvalidIdentifier} for an invalid name.
  */
-export async function listIndexes(db: Executor, table: string, options?: { schema?: string | undefined }): Promise<IndexInfo[]> {
-  const o = checkOptions("listIndexes", options, { schema: "string" });
+export async function listIndexes(db: Executor, table: string, options?: InSchema): Promise<IndexInfo[]> {
+  const o = checkOptions("listIndexes", options, IN_SCHEMA);
   const t = target("listIndexes", table, o.schema);
   await requireTable(db, t);
   const rows = await db.execute<IndexRow>(indexQuery(false), [t.schema, t.name]);

@@ -9,12 +9,7 @@ import { listIndexes, type IndexInfo } from "./indexes.js";
 import type { Executor } from "./registry.js";
 import { tableSize } from "./sizes.js";
 import { rowCount, tableInfo, type ColumnInfo } from "./tables.js";
-import { target } from "./target.js";
-
-/** Options naming the schema of a table (default `public`, or the one in `"schema.table"`). */
-export interface TableSchemaOption {
-  schema?: string | undefined;
-}
+import { IN_SCHEMA, target, type InSchema } from "./target.js";
 
 /** A primary key: its constraint name and its columns in key order. */
 export interface PrimaryKeyInfo {
@@ -39,8 +34,8 @@ export interface ForeignKeyInfo {
  * The primary key of `table`: `{ name, columns }` with the columns in key order, or `null` when it has none.
  * @throws {@link TableNotFound}; {@link InvalidIdentifier} for an invalid name.
  */
-export async function primaryKey(db: Executor, table: string, options?: TableSchemaOption): Promise<PrimaryKeyInfo | null> {
-  const o = checkOptions("primaryKey", options, { schema: "string" });
+export async function primaryKey(db: Executor, table: string, options?: InSchema): Promise<PrimaryKeyInfo | null> {
+  const o = checkOptions("primaryKey", options, IN_SCHEMA);
   const [pk] = await readConstraints(db, target("primaryKey", table, o.schema), "p");
   return pk === undefined ? null : { name: pk.name, columns: pk.columns };
 }
@@ -51,8 +46,8 @@ export async function primaryKey(db: Executor, table: string, options?: TableSch
  * words (`"NO ACTION"`, `"RESTRICT"`, `"CASCADE"`, `"SET NULL"`, `"SET DEFAULT"`).
  * @throws {@link TableNotFound}; {@link InvalidIdentifier} for an invalid name.
  */
-export async function foreignKeys(db: Executor, table: string, options?: TableSchemaOption): Promise<ForeignKeyInfo[]> {
-  const o = checkOptions("foreignKeys", options, { schema: "string" });
+export async function foreignKeys(db: Executor, table: string, options?: InSchema): Promise<ForeignKeyInfo[]> {
+  const o = checkOptions("foreignKeys", options, IN_SCHEMA);
   const rows = await readConstraints(db, target("foreignKeys", table, o.schema), "f");
   return rows.map((r) => ({
     name: r.name,
@@ -80,8 +75,8 @@ async function relationsOfKind(db: Executor, schema: string, kinds: string[]): P
  * A schema that does not exist has none (`[]`), as with `listTables`.
  * @throws {@link InvalidIdentifier} for an invalid schema name.
  */
-export async function sequences(db: Executor, options?: { schema?: string | undefined }): Promise<string[]> {
-  const { schema = "public" } = checkOptions("sequences", options, { schema: "string" });
+export async function sequences(db: Executor, options?: InSchema): Promise<string[]> {
+  const { schema = "public" } = checkOptions("sequences", options, IN_SCHEMA);
   return relationsOfKind(db, validateIdentifier(schema, "schema"), ["S"]);
 }
 
@@ -136,8 +131,8 @@ export interface TableDescription {
  * @throws {@link TableNotFound} (before anything else is read); {@link InvalidIdentifier} for an invalid name;
  * {@link ParameterError} for a bad option.
  */
-export async function describe(db: Executor, table: string, options?: TableSchemaOption): Promise<TableDescription> {
-  const o = checkOptions("describe", options, { schema: "string" });
+export async function describe(db: Executor, table: string, options?: InSchema): Promise<TableDescription> {
+  const o = checkOptions("describe", options, IN_SCHEMA);
   const t = target("describe", table, o.schema);
   const at = { schema: t.schema };
   const columns = await tableInfo(db, t.name, at); // TableNotFound here when it is missing

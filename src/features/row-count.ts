@@ -6,8 +6,7 @@
 import { checkOptions } from "../core/options.js";
 import { sql } from "../sql/compose.js";
 import type { Executor } from "./registry.js";
-import { IN_SCHEMA } from "./table-columns.js";
-import { requireTable, target, tableNotFound, type Target } from "./target.js";
+import { IN_SCHEMA, requireTable, target, tableNotFound, type Target } from "./target.js";
 
 /** Options of {@link rowCount}. */
 export interface RowCountOptions {

@@ -6,15 +6,7 @@
  */
 import { checkOptions } from "../core/options.js";
 import type { Executor } from "./registry.js";
-import { target, tableNotFound, type Target } from "./target.js";
-
-/** Options naming the schema a table lives in (default `public`; `"schema.table"` also works). */
-export interface InSchema {
-  schema?: string | undefined;
-}
-
-/** The options shape of {@link InSchema}. */
-export const IN_SCHEMA = { schema: "string" } as const;
+import { IN_SCHEMA, target, tableNotFound, type InSchema, type Target } from "./target.js";
 
 /** One column of a table, as {@link tableInfo} describes it. */
 export interface ColumnInfo {

@@ -9,10 +9,10 @@ import { join, sql, type Sql } from "../sql/compose.js";
 import { validateIdentifier } from "../sql/identifiers.js";
 import type { Executor } from "./registry.js";
 import { rowCount } from "./row-count.js";
-import { IN_SCHEMA, columnsWithTypes, listColumns, tableInfo, type InSchema } from "./table-columns.js";
-import { relationExists, requireTable, target, type Target } from "./target.js";
+import { columnsWithTypes, listColumns, tableInfo } from "./table-columns.js";
+import { IN_SCHEMA, relationExists, requireTable, target, type InSchema, type Target } from "./target.js";
 
-export type { InSchema } from "./table-columns.js";
+export type { InSchema } from "./target.js";
 export type { ColumnInfo } from "./table-columns.js";
 export type { RowCountOptions } from "./row-count.js";
 export { columnsWithTypes, listColumns, rowCount, tableInfo };

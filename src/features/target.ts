@@ -10,6 +10,14 @@ import { qualified, type Sql } from "../sql/compose.js";
 import type { StatementResult } from "../core/statement-result.js";
 import type { Executor } from "./registry.js";
 
+/** Options naming the schema a table lives in (default `public`; `"schema.table"` also works). */
+export interface InSchema {
+  schema?: string | undefined;
+}
+
+/** The options shape of {@link InSchema} (for `checkOptions`). */
+export const IN_SCHEMA = { schema: "string" } as const;
+
 /** A table (or other relation) a method works on. */
 export interface Target {
   schema: string;
