@@ -18,6 +18,7 @@ import {
 } from "../src/index.js";
 import { addForeignKeyStatement, addPrimaryKeyStatement, addUniqueStatement } from "../src/features/constraints.js";
 import { target } from "../src/features/target.js";
+import { loose, sameErrorOn, type Loose } from "./support/both-sides.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 
 describe("statement builders (no server)", () => {
@@ -47,9 +48,8 @@ describe("statement builders (no server)", () => {
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
-type Any = Record<string, (...a: unknown[]) => unknown>;
-const A = () => adb as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-const S = () => db as unknown as Any;
+const A = () => loose(adb);
+const S = () => loose(db);
 /** A table of this test's schema, qualified (the table methods default to schema `public`). */
 const q = (name: string) => `${ctx.schema}.${name}`;
 
@@ -71,22 +71,6 @@ async function catalog(table: string): Promise<Row[]> {
       WHERE n.nspname = $1 AND t.relname = $2 ORDER BY c.conname`,
     [ctx.schema, table],
   );
-}
-
-async function sameError(call: (q: Any) => unknown): Promise<Error> {
-  const ea = await Promise.resolve()
-    .then(() => call(A() as unknown as Any))
-    .then(() => assert.fail("async: expected an error"), (e: unknown) => e as Error);
-  let es: Error | undefined;
-  try {
-    call(S());
-  } catch (e) {
-    es = e as Error;
-  }
-  assert.ok(es, `sync: expected an error like ${ea.constructor.name}: ${ea.message}`);
-  assert.equal(es.constructor, ea.constructor);
-  assert.equal(es.message, ea.message);
-  return ea;
 }
 
 before(async () => {
@@ -122,10 +106,10 @@ describe("addPrimaryKey and addUniqueConstraint", () => {
     await assert.rejects(adb.execute(`INSERT INTO "user" VALUES (1, 2, 'a', 'x')`), UniqueViolation);
     await adb.execute(`INSERT INTO "user" VALUES (1, 2, 'a', 'y')`);
     // A second primary key, a duplicate name: the server's errors, the same on both sides.
-    assert.ok((await sameError((x) => x.addPrimaryKey!(q("user"), ["email"], { name: "pk2" }))) instanceof InvalidTableDefinition);
+    await sameErrorOn(A(), S(), (x) => x.addPrimaryKey!(q("user"), ["email"], { name: "pk2" }), InvalidTableDefinition);
     await adb.execute(`CREATE TABLE dup (n int)`);
     await adb.execute(`INSERT INTO dup VALUES (1), (1)`);
-    assert.ok((await sameError((x) => x.addUniqueConstraint!(q("dup"), "n"))) instanceof UniqueViolation);
+    await sameErrorOn(A(), S(), (x) => x.addUniqueConstraint!(q("dup"), "n"), UniqueViolation);
     assert.deepEqual(await catalog("dup"), []);
   });
 
@@ -201,11 +185,11 @@ describe("addForeignKey", () => {
     await adb.execute(`CREATE TABLE p2 (id int PRIMARY KEY)`);
     await adb.execute(`CREATE TABLE c2 (pid int, n int)`);
     await adb.execute(`INSERT INTO c2 VALUES (1, 1)`);
-    const missing = await sameError((x) => x.addForeignKey!(q("c2"), ["pid"], "missing", ["id"]));
+    const missing = await sameErrorOn(A(), S(), (x) => x.addForeignKey!(q("c2"), ["pid"], "missing", ["id"]));
     assert.ok(missing instanceof TableNotFound);
     assert.equal(missing.message, `table "${ctx.schema}"."missing" does not exist`);
-    assert.ok((await sameError((x) => x.addForeignKey!(q("missing"), ["pid"], "p2", ["id"]))) instanceof TableNotFound);
-    const cases: [(x: Any) => unknown, new (...a: never[]) => Error, RegExp][] = [
+    await sameErrorOn(A(), S(), (x) => x.addForeignKey!(q("missing"), ["pid"], "p2", ["id"]), TableNotFound);
+    const cases: [(x: Loose) => unknown, new (...a: never[]) => Error, RegExp][] = [
       [(x) => x.addForeignKey!(q("c2"), ["pid"], "p2", ["id"], { onDelete: "DROP TABLE p2" }), InvalidIdentifier, /invalid foreign key action "DROP TABLE p2": expected one of NO ACTION, RESTRICT, CASCADE, SET NULL, SET DEFAULT/],
       [(x) => x.addForeignKey!(q("c2"), ["pid"], "p2", ["id"], { onUpdate: "cascade;" }), InvalidIdentifier, /invalid foreign key action/],
       [(x) => x.addForeignKey!(q("c2"), ["pid", "n"], "p2", ["id"]), ParameterError, /2 column\(s\) reference 1 column\(s\)/],
@@ -219,13 +203,9 @@ describe("addForeignKey", () => {
       [(x) => x.addPrimaryKey!("a.b.c", ["n"]), InvalidIdentifier, /invalid table name/],
       [(x) => x.listConstraints!(q("c2"), { schema: "other" }), ParameterError, /names schema/],
     ];
-    for (const [call, cls, pattern] of cases) {
-      const e = await sameError(call);
-      assert.ok(e instanceof cls, `${e.constructor.name}: ${e.message}`);
-      assert.match(e.message, pattern);
-    }
+    for (const [call, cls, pattern] of cases) await sameErrorOn(A(), S(), call, cls, pattern);
     // Existing rows that violate the key: the server's ForeignKeyViolation.
-    assert.ok((await sameError((x) => x.addForeignKey!(q("c2"), ["pid"], "p2", ["id"]))) instanceof ForeignKeyViolation);
+    await sameErrorOn(A(), S(), (x) => x.addForeignKey!(q("c2"), ["pid"], "p2", ["id"]), ForeignKeyViolation);
     assert.deepEqual(await catalog("c2"), []);
   });
 });
@@ -248,7 +228,7 @@ describe("listConstraints", () => {
     assert.deepEqual(db.schema.listConstraints("kinds", { schema: ctx.schema }), expected);
     await adb.execute("CREATE TABLE plain (n int)");
     assert.deepEqual(await A().listConstraints!(q("plain")), []);
-    const e = await sameError((x) => x.listConstraints!(q("nope")));
+    const e = await sameErrorOn(A(), S(), (x) => x.listConstraints!(q("nope")));
     assert.ok(e instanceof TableNotFound);
     assert.equal((e as TableNotFound).table, "nope");
   });

@@ -17,7 +17,7 @@ import {
 } from "../src/features/crud.js";
 import { target } from "../src/features/target.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
-import { errorOf, refusedBeforeSending, sameError } from "./support/maint-helpers.js";
+import { errorOf, refusedBeforeSending, sameError } from "./support/both-sides.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -221,7 +221,7 @@ describe("updateWhere, deleteWhere, exists, count", () => {
   });
 
   test("an empty or undefined-valued where-object is refused before anything is sent", async () => {
-    await refusedBeforeSending([
+    await refusedBeforeSending(ctx.config, [
       [(q) => q.deleteWhere("Order", {}), ParameterError, /deleteWhere\(\): where must name at least one column/],
       [(q) => q.deleteWhere("Order", null as never), ParameterError, /where must name at least one column/],
       [(q) => q.updateWhere("Order", { Qty: 1 }, {}), ParameterError, /updateWhere\(\): where must name at least one column/],
@@ -241,7 +241,7 @@ describe("updateWhere, deleteWhere, exists, count", () => {
       [(q) => q.paginate("Order", {} as never), ParameterError, /limit must be an integer ≥ 0, got undefined/],
       [(q) => q.paginate("Order", undefined as never), ParameterError, /limit must be an integer ≥ 0/],
       [(q) => q.paginate("Order", { limit: 1, where: [] as never }), ParameterError, /where must be a plain object/],
-    ]);
+    ], (q) => q.count("Order", null, inS));
     assert.equal((await rows()).length, 4);
   });
 });

@@ -21,7 +21,7 @@ import {
 } from "../src/index.js";
 import { createDatabaseStatement, dropDatabaseStatement, checkEncoding } from "../src/sql/database-ddl.js";
 import { createTestSchema, rawQuery, serverUrl, type TestSchema } from "./support/db.js";
-import { errorOf, same, sameError, unreachable } from "./support/objects-parity.js";
+import { casesByName, errorOf, refusedBeforeSending, sameErrorOn, sameOn } from "./support/both-sides.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -103,13 +103,13 @@ describe("databases on the server", () => {
     const [{ me }] = await rawQuery<{ me: string }>("SELECT current_user AS me");
     assert.equal((await row(s))?.owner, me);
     for (const name of [a, s]) {
-      assert.equal(await same(adb, db, "databaseExists", name), true);
+      assert.equal(await sameOn(adb, db, (x) => x.databaseExists(name)), true);
       assert.equal(await adb.schema.databaseExists(name), true);
       assert.equal(db.schema.databaseExists(name), true);
     }
-    assert.equal(await same(adb, db, "databaseExists", `${a}_missing`), false);
-    assert.equal(await same(adb, db, "databaseExists", "template1"), true); // templates exist, they are just not listed
-    const listed = (await same(adb, db, "listDatabases")) as string[];
+    assert.equal(await sameOn(adb, db, (x) => x.databaseExists(`${a}_missing`)), false);
+    assert.equal(await sameOn(adb, db, (x) => x.databaseExists("template1")), true); // templates exist, they are just not listed
+    const listed = (await sameOn(adb, db, (x) => x.listDatabases())) as string[];
     assert.ok(listed.includes(a) && listed.includes(s) && listed.includes("postgres"));
     assert.ok(!listed.includes("template0") && !listed.includes("template1"));
     assert.deepEqual(listed, [...listed].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)), "sorted by name (C order)");
@@ -126,20 +126,20 @@ describe("databases on the server", () => {
     db.createDatabase(utf, { encoding: "utf-8", template: "template0" });
     assert.equal((await row(utf))?.encoding, "UTF8");
     const never = dbName("never");
-    await sameError(adb, db, ParameterError, /unknown encoding "KLINGON"/, "createDatabase", never, { encoding: "KLINGON" });
-    await sameError(adb, db, ParameterError, /invalid encoding/, "createDatabase", never, { encoding: "UTF8' TEMPLATE template0 --" });
+    await sameErrorOn(adb, db, (x) => x.createDatabase(never, { encoding: "KLINGON" }), ParameterError, /unknown encoding "KLINGON"/);
+    await sameErrorOn(adb, db, (x) => x.createDatabase(never, { encoding: "UTF8' TEMPLATE template0 --" }), ParameterError, /invalid encoding/);
     assert.equal(await row(never), undefined);
   });
 
   test("createDatabase: an existing one is DuplicateDatabase, or nothing with ifNotExists; server errors pass through", async () => {
     const name = dbName("dup");
     await adb.createDatabase(name);
-    await sameError(adb, db, DuplicateDatabase, /already exists/, "createDatabase", name);
+    await sameErrorOn(adb, db, (x) => x.createDatabase(name), DuplicateDatabase, /already exists/);
     await adb.createDatabase(name, { ifNotExists: true });
     db.createDatabase(name, { ifNotExists: true });
     const never = dbName("never2");
-    await sameError(adb, db, UndefinedObject, /role .* does not exist/, "createDatabase", never, { owner: "tscopg_no_such_role" });
-    await sameError(adb, db, InvalidCatalogName, /template database .* does not exist/, "createDatabase", never, { template: "tscopg_no_such_db" });
+    await sameErrorOn(adb, db, (x) => x.createDatabase(never, { owner: "tscopg_no_such_role" }), UndefinedObject, /role .* does not exist/);
+    await sameErrorOn(adb, db, (x) => x.createDatabase(never, { template: "tscopg_no_such_db" }), InvalidCatalogName, /template database .* does not exist/);
     assert.equal(await row(never), undefined);
   });
 
@@ -200,15 +200,15 @@ describe("databases on the server", () => {
     }
     await adb.dropDatabase(name); // ifExists by default: nothing to do
     db.dropDatabase(name);
-    await sameError(adb, db, InvalidCatalogName, /does not exist/, "dropDatabase", name, { ifExists: false });
+    await sameErrorOn(adb, db, (x) => x.dropDatabase(name, { ifExists: false }), InvalidCatalogName, /does not exist/);
     const [{ current }] = await rawQuery<{ current: string }>("SELECT current_database() AS current");
-    await sameError(adb, db, ObjectInUse, /currently open database/, "dropDatabase", current!);
+    await sameErrorOn(adb, db, (x) => x.dropDatabase(current!), ObjectInUse, /currently open database/);
   });
 
   test("refusals come before anything is sent: bad names, bad options", async () => {
-    const nowhere = unreachable();
-    try {
-      for (const [name, args, cls] of [
+    await refusedBeforeSending(
+      ctx.config,
+      casesByName([
         ["createDatabase", ["bad name"], InvalidIdentifier],
         ["createDatabase", ["ok", { owner: "a;b" }], InvalidIdentifier],
         ["createDatabase", ["ok", { template: "" }], InvalidIdentifier],
@@ -220,14 +220,9 @@ describe("databases on the server", () => {
         ["dropDatabase", ["ok", { cascade: true }], ParameterError],
         ["databaseExists", ['x"y'], InvalidIdentifier],
         ["databaseExists", [42], InvalidIdentifier],
-      ] as [string, unknown[], typeof InvalidIdentifier][]) {
-        await sameError(nowhere.adb, nowhere.db, cls, undefined, name, ...args);
-      }
-      // The same handles do reach for the server when the call is valid.
-      assert.equal((await errorOf(() => nowhere.adb.databaseExists("ok"))).constructor.name, "ConnectionError");
-    } finally {
-      await nowhere.close();
-    }
+      ]),
+      (x) => x.databaseExists("ok"), // a valid call is sent
+    );
   });
 });
 

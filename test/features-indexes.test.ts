@@ -20,6 +20,7 @@ import { createIndexStatement, dropIndexStatement, type IndexSpec } from "../src
 import { defaultName } from "../src/features/names.js";
 import { expression, expressionProblem } from "../src/features/predicate.js";
 import { target } from "../src/features/target.js";
+import { loose, sameErrorOn, type Loose } from "./support/both-sides.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 
 describe("default names (no server)", () => {
@@ -135,9 +136,8 @@ describe("statement builders (no server)", () => {
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
-type Any = Record<string, (...a: unknown[]) => unknown>;
-const A = () => adb as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-const S = () => db as unknown as Any;
+const A = () => loose(adb);
+const S = () => loose(db);
 /** The test table, schema-qualified (the table methods default to schema `public`). */
 const O = () => `${ctx.schema}.Order`;
 
@@ -173,23 +173,6 @@ async function plan(query: string): Promise<string> {
 
 function usesIndex(p: string, name: string): boolean {
   return new RegExp(`(Index Scan|Index Only Scan|Bitmap Index Scan) (using|on) "?${name}"? `).test(p);
-}
-
-/** The error of an async call and of the same sync call: same class, same message. */
-async function sameError(call: (q: Any) => unknown): Promise<Error> {
-  const ea = await Promise.resolve()
-    .then(() => call(A() as unknown as Any))
-    .then(() => assert.fail("async: expected an error"), (e: unknown) => e as Error);
-  let es: Error | undefined;
-  try {
-    call(S());
-  } catch (e) {
-    es = e as Error;
-  }
-  assert.ok(es, `sync: expected an error like ${ea.constructor.name}: ${ea.message}`);
-  assert.equal(es.constructor, ea.constructor);
-  assert.equal(es.message, ea.message);
-  return ea;
 }
 
 async function indexNames(table = "Order"): Promise<string[]> {
@@ -264,18 +247,18 @@ describe("createIndex", () => {
     assert.equal(await A().createIndex!(O(), ["n"], { name: "ByN" }), "ByN");
     assert.equal(await A().createIndex!(O(), ["n"], { name: "ByN" }), "ByN");
     assert.equal(S().createIndex!(O(), ["n"], { name: "ByN" }), "ByN");
-    const other = await sameError((q) => q.createIndex!(O(), ["n", "user"], { name: "ByN" }));
+    const other = await sameErrorOn(A(), S(), (q) => q.createIndex!(O(), ["n", "user"], { name: "ByN" }));
     assert.ok(other instanceof DuplicateTable);
     assert.match(other.message, /index t_indexes_\w+\.ByN already exists with another definition \(CREATE INDEX "ByN"/);
     for (const opts of [{ method: "hash" }, { unique: true }, { include: ["note"] }, { where: "n > 1" }]) {
       await assert.rejects(A().createIndex!(O(), ["n"], { name: "ByN", ...opts }), DuplicateTable, JSON.stringify(opts));
     }
-    const table = await sameError((q) => q.createIndex!(O(), ["n"], { name: "Order" }));
+    const table = await sameErrorOn(A(), S(), (q) => q.createIndex!(O(), ["n"], { name: "Order" }));
     assert.ok(table instanceof DuplicateTable);
     assert.match(table.message, /relation t_indexes_\w+\.Order already exists and is not an index/);
     await adb.execute(`CREATE TABLE "Other" (n int)`);
     await assert.rejects(A().createIndex!(`${ctx.schema}.Other`, ["n"], { name: "ByN" }), DuplicateTable); // an index of another table
-    const strict = await sameError((q) => q.createIndex!(O(), ["n"], { name: "ByN", ifNotExists: false }));
+    const strict = await sameErrorOn(A(), S(), (q) => q.createIndex!(O(), ["n"], { name: "ByN", ifNotExists: false }));
     assert.ok(strict instanceof DuplicateTable);
     assert.match(strict.message, /relation "ByN" already exists/);
     assert.deepEqual(await indexNames(), ["ByN", "Order_pkey"]);
@@ -296,7 +279,7 @@ describe("createIndex", () => {
       assert.equal((await catalog(n))?.table, table);
     }
     assert.equal(await A().createIndex!(`${ctx.schema}.${table}`, [col]), one); // deterministic: found again
-    const e = await sameError((q) => q.createIndex!(`${ctx.schema}.${table}`, [col], { name: "n".repeat(64) }));
+    const e = await sameErrorOn(A(), S(), (q) => q.createIndex!(`${ctx.schema}.${table}`, [col], { name: "n".repeat(64) }));
     assert.ok(e instanceof InvalidIdentifier);
     await adb.execute(`DROP TABLE "${table}"`);
   });
@@ -361,7 +344,7 @@ describe("createIndex", () => {
     assert.deepEqual([left?.name, left?.valid], ["dupes_n_idx", false]);
     assert.equal((await catalog("dupes_n_idx"))?.valid, false);
     for (const concurrently of [false, true]) {
-      const e = await sameError((x) => x.createIndex!(dupes, ["n"], { unique: true, concurrently }));
+      const e = await sameErrorOn(A(), S(), (x) => x.createIndex!(dupes, ["n"], { unique: true, concurrently }));
       assert.ok(e instanceof ObjectNotInPrerequisiteState, e.message);
       assert.match(e.message, /index t_indexes_\w+\.dupes_n_idx exists but is not valid .*drop it and create it again/);
     }
@@ -374,12 +357,12 @@ describe("createIndex", () => {
 
   test("errors: missing table, bad names, methods, options and predicates, the same on both sides, nothing created", async () => {
     const before = await indexNames();
-    const missing = await sameError((q) => q.createIndex!(`${ctx.schema}.Missing`, ["n"]));
+    const missing = await sameErrorOn(A(), S(), (q) => q.createIndex!(`${ctx.schema}.Missing`, ["n"]));
     assert.ok(missing instanceof TableNotFound);
     assert.equal(missing.message, `table "${ctx.schema}"."Missing" does not exist`);
     assert.equal((missing as TableNotFound).schema, ctx.schema);
     assert.equal((missing as TableNotFound).table, "Missing");
-    const cases: [(q: Any) => unknown, new (...a: never[]) => Error, RegExp][] = [
+    const cases: [(q: Loose) => unknown, new (...a: never[]) => Error, RegExp][] = [
       [(q) => q.createIndex!(O(), ["n"], { method: "rtree" }), InvalidIdentifier, /invalid index method "rtree": expected one of btree, hash, gist, spgist, gin, brin/],
       [(q) => q.createIndex!(O(), ["n"], { method: "btree; DROP TABLE x" }), InvalidIdentifier, /invalid index method/],
       [(q) => q.createIndex!(O(), ["n; DROP TABLE x"]), InvalidIdentifier, /invalid column name/],
@@ -397,11 +380,7 @@ describe("createIndex", () => {
       [(q) => q.dropIndex!("a.b.c"), InvalidIdentifier, /invalid index name/],
       [(q) => q.listIndexes!(O(), { schema: "bad schema" }), InvalidIdentifier, /invalid schema name/],
     ];
-    for (const [call, cls, pattern] of cases) {
-      const e = await sameError(call);
-      assert.ok(e instanceof cls, `${e.constructor.name}: ${e.message}`);
-      assert.match(e.message, pattern);
-    }
+    for (const [call, cls, pattern] of cases) await sameErrorOn(A(), S(), call, cls, pattern);
     assert.deepEqual(await indexNames(), before);
   });
 });
@@ -413,7 +392,7 @@ describe("dropIndex", () => {
     assert.equal(await catalog("DropMe"), undefined);
     await A().dropIndex!(`${ctx.schema}.DropMe`);
     S().dropIndex!("DropMe", { schema: ctx.schema });
-    const e = await sameError((q) => q.dropIndex!(`${ctx.schema}.DropMe`, { ifExists: false }));
+    const e = await sameErrorOn(A(), S(), (q) => q.dropIndex!(`${ctx.schema}.DropMe`, { ifExists: false }));
     assert.ok(e instanceof UndefinedObject);
     assert.match(e.message, /index "DropMe" does not exist/);
     await adb.transaction(async (tx) => {
@@ -471,7 +450,7 @@ describe("listIndexes", () => {
     await adb.execute(`DROP INDEX "Order_expr_idx", "Order_user_uidx"`);
     await adb.execute(`CREATE TABLE bare (n int)`);
     assert.deepEqual(await A().listIndexes!(`${ctx.schema}.bare`), []);
-    const e = await sameError((q) => q.listIndexes!(`${ctx.schema}.Missing`));
+    const e = await sameErrorOn(A(), S(), (q) => q.listIndexes!(`${ctx.schema}.Missing`));
     assert.ok(e instanceof TableNotFound);
   });
 });

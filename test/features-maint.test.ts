@@ -11,7 +11,7 @@ import { checkOneStatement, planLines } from "../src/features/explain-plan.js";
 import { analyzeStatement, explainPrefix, vacuumStatement } from "../src/features/maintenance.js";
 import { target } from "../src/features/target.js";
 import { createTestSchema, rawQuery, serverUrl, type TestSchema } from "./support/db.js";
-import { errorOf, eventually, refusedBeforeSending, sameError } from "./support/maint-helpers.js";
+import { errorOf, eventually, refusedBeforeSending, sameError } from "./support/both-sides.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -215,7 +215,7 @@ describe("vacuum", () => {
   test("vacuum errors: missing table, schema without table, bad options and names, nothing sent", async () => {
     const e = (await sameError(() => adb.vacuum({ table: "nope", schema: S }), () => db.vacuum({ table: "nope", schema: S }), TableNotFound, /does not exist/)) as TableNotFound;
     assert.deepEqual([e.schema, e.table], [S, "nope"]);
-    await refusedBeforeSending([
+    await refusedBeforeSending(ctx.config, [
       [(q) => q.vacuum({ schema: S }), ParameterError, /schema option needs the table option/],
       [(q) => q.vacuum({ table: "a;b" }), InvalidIdentifier, /invalid table name/],
       [(q) => q.vacuum({ table: "t", schema: "s s" }), InvalidIdentifier, /invalid schema name/],
@@ -224,7 +224,7 @@ describe("vacuum", () => {
       [(q) => q.maint.analyze({ schema: S }), ParameterError, /schema option needs the table option/],
       [(q) => q.analyze({ table: "x.y.z" }), InvalidIdentifier, /at most one dot/],
       [(q) => q.analyze({ table: "t", verbose: true } as never), ParameterError, /unknown option "verbose"/],
-    ]);
+    ], (q) => q.analyze({ table: "Order", schema: S }));
   });
 });
 
@@ -340,7 +340,7 @@ describe("explain", () => {
   });
 
   test("explain errors: format, options, several statements, params, the server's own", async () => {
-    await refusedBeforeSending([
+    await refusedBeforeSending(ctx.config, [
       [(q) => q.explain("SELECT 1", null, { format: "html" }), InvalidIdentifier, /invalid EXPLAIN format "html": expected one of TEXT, JSON, XML, YAML/],
       [(q) => q.explain("SELECT 1", null, { format: "json) SELECT 1; --" }), InvalidIdentifier, /invalid EXPLAIN format/],
       [(q) => q.maint.explain("SELECT 1", null, { analyse: true } as never), ParameterError, /unknown option "analyse"/],
@@ -349,7 +349,7 @@ describe("explain", () => {
       [(q) => q.explain(42 as never), ParameterError, /SQL text must be a string/],
       [(q) => q.explain("SELECT $1, $2", [1]), ParameterError, /uses 2 positional parameters/],
       [(q) => q.explain("SELECT :a", { b: 1 }), ParameterError, /missing named parameter :a/],
-    ]);
+    ], (q) => q.explain("SELECT 1"));
     const { SyntaxError: PgSyntaxError } = await import("../src/index.js");
     await sameError(() => adb.explain("VACUUM"), () => db.explain("VACUUM"), PgSyntaxError, /syntax error/);
     await sameError(() => adb.explain("SELECT * FROM nope"), () => db.explain("SELECT * FROM nope"), TableNotFound, /"nope" does not exist/);

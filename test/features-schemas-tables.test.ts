@@ -24,7 +24,7 @@ import { createSchemaStatement, dropSchemaStatement } from "../src/features/sche
 import { dropTableStatement, truncateTableStatement } from "../src/features/tables.js";
 import { target } from "../src/features/target.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
-import { errorOf, same, sameError, unreachable } from "./support/objects-parity.js";
+import { byName, casesByName, refusedBeforeSending, sameErrorOn, sameOn } from "./support/both-sides.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -108,23 +108,23 @@ describe("schemas on the server", () => {
     ]);
     await adb.createSchema(name); // exists: nothing to do
     db.createSchema(name, { owner: role });
-    await sameError(adb, db, DuplicateSchema, /already exists/, "createSchema", name, { ifNotExists: false });
-    await sameError(adb, db, UndefinedObject, /role .* does not exist/, "createSchema", `${S}_never`, { owner: "tscopg_no_such_role" });
-    for (const n of [name, plain]) assert.equal(await same(adb, db, "schemaExists", n), true);
-    assert.equal(await same(adb, db, "schemaExists", `${S}_never`), false);
-    const list = (await same(adb, db, "listSchemas")) as string[];
+    await sameErrorOn(adb, db, (x) => x.createSchema(name, { ifNotExists: false }), DuplicateSchema, /already exists/);
+    await sameErrorOn(adb, db, (x) => x.createSchema(`${S}_never`, { owner: "tscopg_no_such_role" }), UndefinedObject, /role .* does not exist/);
+    for (const n of [name, plain]) assert.equal(await sameOn(adb, db, (x) => x.schemaExists(n)), true);
+    assert.equal(await sameOn(adb, db, (x) => x.schemaExists(`${S}_never`)), false);
+    const list = (await sameOn(adb, db, (x) => x.listSchemas())) as string[];
     assert.ok(list.includes(name) && list.includes(plain) && list.includes("public") && !list.includes(`${S}_never`));
     assert.ok(!list.some((n) => n.startsWith("pg_") || n === "information_schema"));
 
     await adb.execute(`CREATE TABLE "${name}".t (id int)`);
-    await sameError(adb, db, DependentObjectsStillExist, /depend/, "dropSchema", name);
+    await sameErrorOn(adb, db, (x) => x.dropSchema(name), DependentObjectsStillExist, /depend/);
     assert.equal(await adb.schemaExists(name), true);
     await adb.dropSchema(name, { cascade: true });
     db.dropSchema(plain);
     assert.deepEqual(await rawQuery("SELECT 1 FROM pg_namespace WHERE nspname IN ($1, $2)", [name, plain]), []);
     await adb.dropSchema(name); // ifExists by default
     db.dropSchema(name);
-    await sameError(adb, db, InvalidSchemaName, /does not exist/, "dropSchema", name, { ifExists: false });
+    await sameErrorOn(adb, db, (x) => x.dropSchema(name, { ifExists: false }), InvalidSchemaName, /does not exist/);
   });
 
   test("in a transaction they join it: a rollback undoes create and drop", async () => {
@@ -150,28 +150,28 @@ describe("schemas on the server", () => {
 describe("tables on the server", () => {
   test("listTables: ordinary and partitioned tables (and partitions); no views, matviews, foreign tables", async () => {
     const want = ["Order", "Parts", "Parts_1", "empty_cols"];
-    assert.deepEqual(await same(adb, db, "listTables", { schema: S }), want);
+    assert.deepEqual(await sameOn(adb, db, (x) => x.listTables({ schema: S })), want);
     assert.deepEqual(await adb.schema.listTables({ schema: S }), want);
     const raw = await rawQuery<{ t: string }>(
       "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name COLLATE \"C\"",
       [S],
     );
     assert.deepEqual(raw.map((r) => r.t), want, "the same as information_schema's base tables");
-    assert.deepEqual(await same(adb, db, "listTables", { schema: `${S}_none` }), []);
+    assert.deepEqual(await sameOn(adb, db, (x) => x.listTables({ schema: `${S}_none` })), []);
   });
 
   test("tableExists: tables, partitioned tables, views, matviews, foreign tables; not sequences or indexes", async () => {
     for (const name of ["Order", "Parts", "Parts_1", "V", "MV", "Remote", "empty_cols"]) {
-      assert.equal(await same(adb, db, "tableExists", name, { schema: S }), true, name);
-      assert.equal(await same(adb, db, "tableExists", `${S}.${name}`), true, `${S}.${name}`);
+      assert.equal(await sameOn(adb, db, (x) => x.tableExists(name, { schema: S })), true, name);
+      assert.equal(await sameOn(adb, db, (x) => x.tableExists(`${S}.${name}`)), true, `${S}.${name}`);
     }
-    for (const name of ["Seq", "Idx", "order", "missing"]) assert.equal(await same(adb, db, "tableExists", name, { schema: S }), false, name);
-    assert.equal(await same(adb, db, "tableExists", "Order"), false, "default schema is public");
-    await sameError(adb, db, ParameterError, /names schema/, "tableExists", `${S}.Order`, { schema: "public" });
+    for (const name of ["Seq", "Idx", "order", "missing"]) assert.equal(await sameOn(adb, db, (x) => x.tableExists(name, { schema: S })), false, name);
+    assert.equal(await sameOn(adb, db, (x) => x.tableExists("Order")), false, "default schema is public");
+    await sameErrorOn(adb, db, (x) => x.tableExists(`${S}.Order`, { schema: "public" }), ParameterError, /names schema/);
   });
 
   test("tableInfo: per column name, format_type, nullability, default, position, length, precision, scale", async () => {
-    const info = (await same(adb, db, "tableInfo", "Order", { schema: S })) as Record<string, unknown>[];
+    const info = await sameOn(adb, db, (x) => x.tableInfo("Order", { schema: S }));
     assert.deepEqual(info, [
       { name: "id", dataType: "integer", nullable: false, default: `nextval('"Order_id_seq"'::regclass)`, position: 1, maxLength: null, precision: 32, scale: 0 },
       { name: "user", dataType: "character varying(20)", nullable: false, default: "'x'::character varying", position: 2, maxLength: 20, precision: null, scale: null },
@@ -195,18 +195,18 @@ describe("tables on the server", () => {
       info.map(({ name, position, maxLength, precision, scale, nullable }) => ({ name, position, maxLength, precision, scale, nullable })),
       raw.map((r) => (r.name === "code" ? { ...r, nullable: false } : r)), // information_schema ignores a domain's NOT NULL
     );
-    assert.deepEqual(await same(adb, db, "tableInfo", "empty_cols", { schema: S }), []);
-    const view = (await same(adb, db, "tableInfo", `${S}.V`)) as { name: string; dataType: string }[];
+    assert.deepEqual(await sameOn(adb, db, (x) => x.tableInfo("empty_cols", { schema: S })), []);
+    const view = (await sameOn(adb, db, (x) => x.tableInfo(`${S}.V`))) as { name: string; dataType: string }[];
     assert.deepEqual(view.map((c) => [c.name, c.dataType]), [["id", "integer"], ["user", "character varying(20)"]]);
   });
 
   test("listColumns and columnsWithTypes, in column order, for every kind of table", async () => {
-    assert.deepEqual(await same(adb, db, "listColumns", "Order", { schema: S }), [
+    assert.deepEqual(await sameOn(adb, db, (x) => x.listColumns("Order", { schema: S })), [
       "id", "user", "select", "price", "flags", "tags", "doubled", "initials", "code", "Mixed Case",
     ]);
     await adb.execute(`ALTER TABLE "Order" ADD COLUMN later int, DROP COLUMN flags`);
     try {
-      const withTypes = (await same(adb, db, "columnsWithTypes", "Order", { schema: S })) as [string, string][];
+      const withTypes = (await sameOn(adb, db, (x) => x.columnsWithTypes("Order", { schema: S }))) as [string, string][];
       assert.deepEqual(withTypes.slice(0, 4), [["id", "integer"], ["user", "character varying(20)"], ["select", "numeric(10,2)"], ["price", "double precision"]]);
       assert.deepEqual(withTypes.at(-1), ["later", "integer"]);
       assert.ok(!withTypes.some(([n]) => n === "flags"), "a dropped column is gone");
@@ -215,20 +215,20 @@ describe("tables on the server", () => {
     } finally {
       await adb.execute(`ALTER TABLE "Order" DROP COLUMN later, ADD COLUMN flags bit(3)`);
     }
-    assert.deepEqual(await same(adb, db, "columnsWithTypes", "MV", { schema: S }), [["x", "integer"]]);
-    assert.deepEqual(await same(adb, db, "listColumns", "Remote", { schema: S }), ["id", "name"]);
-    assert.deepEqual(await same(adb, db, "listColumns", "Parts", { schema: S }), ["id"]);
+    assert.deepEqual(await sameOn(adb, db, (x) => x.columnsWithTypes("MV", { schema: S })), [["x", "integer"]]);
+    assert.deepEqual(await sameOn(adb, db, (x) => x.listColumns("Remote", { schema: S })), ["id", "name"]);
+    assert.deepEqual(await sameOn(adb, db, (x) => x.listColumns("Parts", { schema: S })), ["id"]);
   });
 
   test("rowCount: exact count(*) by default, as a number", async () => {
     await adb.execute(`CREATE TABLE counted (id int) WITH (autovacuum_enabled = false)`);
     await adb.execute("INSERT INTO counted SELECT g FROM generate_series(1, 1234) g");
-    assert.equal(await same(adb, db, "rowCount", "counted", { schema: S }), 1234);
-    assert.equal(await same(adb, db, "rowCount", `${S}.V`), 0);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("counted", { schema: S })), 1234);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount(`${S}.V`)), 0);
     await adb.execute(`INSERT INTO "Order" ("user", code) VALUES ('a', 'c1'), ('b', 'c2')`);
-    assert.equal(await same(adb, db, "rowCount", "V", { schema: S }), 2);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("V", { schema: S })), 2);
     await adb.execute(`REFRESH MATERIALIZED VIEW "MV"`);
-    assert.equal(await same(adb, db, "rowCount", "MV", { schema: S }), 1);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("MV", { schema: S })), 1);
     await adb.execute(`DELETE FROM "Order"`);
   });
 
@@ -237,39 +237,39 @@ describe("tables on the server", () => {
       (await rawQuery<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`, [`"${S}"."${t}"`]))[0]!.n;
     await adb.execute(`CREATE TABLE fresh (id int) WITH (autovacuum_enabled = false)`);
     assert.equal(await reltuples("fresh"), -1, "never analyzed (PostgreSQL ≥ 14 marks it -1; pycopg returns that)");
-    assert.equal(await same(adb, db, "rowCount", "fresh", { schema: S, estimate: true }), 0);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("fresh", { schema: S, estimate: true })), 0);
     await adb.execute("INSERT INTO fresh SELECT g FROM generate_series(1, 700) g"); // a few pages: counted
-    assert.equal(await same(adb, db, "rowCount", "fresh", { schema: S, estimate: true }), 700);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("fresh", { schema: S, estimate: true })), 700);
     await adb.execute(`CREATE TABLE big (id int, pad text) WITH (autovacuum_enabled = false)`);
     await adb.execute("INSERT INTO big SELECT g, repeat('x', g % 40) FROM generate_series(1, 200000) g");
     assert.equal(await reltuples("big"), -1);
-    const sampled = (await same(adb, db, "rowCount", "big", { schema: S, estimate: true })) as number;
+    const sampled = (await sameOn(adb, db, (x) => x.rowCount("big", { schema: S, estimate: true }))) as number;
     assert.ok(Math.abs(sampled - 200000) < 10000, `sampled estimate ${sampled} is near 200000`);
     await adb.execute(`ANALYZE big; ANALYZE "Parts"`);
-    assert.equal(await same(adb, db, "rowCount", "big", { schema: S, estimate: true }), Math.round(await reltuples("big")));
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("big", { schema: S, estimate: true })), Math.round(await reltuples("big")));
     // Views and never-analyzed partitioned tables: the planner's estimate (a number ≥ 0, not -1). (The foreign
     // table here has a wrapper without handler: it cannot be read, so it cannot be counted either.)
     for (const t of ["V", "Parts", "MV"]) {
-      const n = (await same(adb, db, "rowCount", t, { schema: S, estimate: true })) as number;
+      const n = (await sameOn(adb, db, (x) => x.rowCount(t, { schema: S, estimate: true }))) as number;
       assert.ok(Number.isInteger(n) && n >= 0, `${t}: ${n}`);
     }
     await adb.execute(`INSERT INTO "Parts" SELECT g FROM generate_series(1, 3000) g; ANALYZE "Parts"`);
     const parts = await reltuples("Parts");
-    assert.equal(await same(adb, db, "rowCount", "Parts", { schema: S, estimate: true }), parts >= 0 ? Math.round(parts) : 3000);
-    assert.equal(await same(adb, db, "rowCount", "Parts", { schema: S }), 3000);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("Parts", { schema: S, estimate: true })), parts >= 0 ? Math.round(parts) : 3000);
+    assert.equal(await sameOn(adb, db, (x) => x.rowCount("Parts", { schema: S })), 3000);
   });
 
   test("dropTable: ifExists by default; TableNotFound without it; dependents need cascade", async () => {
     await adb.execute(`CREATE TABLE "user" (id int PRIMARY KEY); CREATE VIEW user_view AS SELECT * FROM "user"`);
-    await sameError(adb, db, DependentObjectsStillExist, /depend/, "dropTable", "user", { schema: S });
+    await sameErrorOn(adb, db, (x) => x.dropTable("user", { schema: S }), DependentObjectsStillExist, /depend/);
     await adb.dropTable("user", { schema: S, cascade: true });
     assert.deepEqual(await rawQuery("SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relname IN ('user', 'user_view')", [S]), []);
     await adb.dropTable("user", { schema: S });
     db.dropTable(`${S}.user`);
-    const err = await sameError(adb, db, TableNotFound, new RegExp(`table "${S}"\\."user" does not exist`), "dropTable", "user", { schema: S, ifExists: false });
+    const err = await sameErrorOn(adb, db, (x) => x.dropTable("user", { schema: S, ifExists: false }), TableNotFound, new RegExp(`table "${S}"\\."user" does not exist`));
     assert.equal((err as TableNotFound).schema, S);
     assert.equal((err as TableNotFound).table, "user");
-    await sameError(adb, db, WrongObjectType, /is not a table/, "dropTable", "V", { schema: S });
+    await sameErrorOn(adb, db, (x) => x.dropTable("V", { schema: S }), WrongObjectType, /is not a table/);
     db.execute("CREATE TABLE dropped_sync (id int)");
     db.dropTable("dropped_sync", { schema: S, ifExists: false });
     assert.equal(await adb.tableExists("dropped_sync", { schema: S }), false);
@@ -279,7 +279,7 @@ describe("tables on the server", () => {
     await adb.execute(`CREATE TABLE parent (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
       CREATE TABLE child (parent_id int REFERENCES parent (id));
       INSERT INTO parent (v) VALUES ('a'), ('b'); INSERT INTO child VALUES (1)`);
-    await sameError(adb, db, FeatureNotSupported, /referenced in a foreign key/, "truncateTable", "parent", { schema: S });
+    await sameErrorOn(adb, db, (x) => x.truncateTable("parent", { schema: S }), FeatureNotSupported, /referenced in a foreign key/);
     await adb.truncateTable("parent", { schema: S, cascade: true });
     assert.deepEqual(await rawQuery(`SELECT * FROM "${S}".child`), []);
     await adb.execute(`INSERT INTO parent (v) VALUES ('c')`);
@@ -288,8 +288,8 @@ describe("tables on the server", () => {
     await adb.execute(`INSERT INTO parent (v) VALUES ('d')`);
     assert.equal(await adb.fetchVal("SELECT max(id) FROM parent"), 1, "identity restarted");
     db.truncateTable(`${S}.child`);
-    await sameError(adb, db, TableNotFound, /does not exist/, "truncateTable", "missing", { schema: S });
-    await sameError(adb, db, WrongObjectType, /is not a table/, "truncateTable", "V", { schema: S });
+    await sameErrorOn(adb, db, (x) => x.truncateTable("missing", { schema: S }), TableNotFound, /does not exist/);
+    await sameErrorOn(adb, db, (x) => x.truncateTable("V", { schema: S }), WrongObjectType, /is not a table/);
   });
 
   test("table methods on a missing table: TableNotFound naming schema and table", async () => {
@@ -302,7 +302,7 @@ describe("tables on the server", () => {
       ["rowCount", ["Seq", { schema: S }]],
       ["tableInfo", ["order", { schema: S }]],
     ] as [string, unknown[]][]) {
-      const err = (await sameError(adb, db, TableNotFound, /does not exist/, name, ...args)) as TableNotFound;
+      const err = (await sameErrorOn(adb, db, byName(name, ...args), TableNotFound, /does not exist/)) as TableNotFound;
       assert.equal(err.schema, S, name);
       assert.equal(err.code, "42P01");
     }
@@ -329,9 +329,9 @@ describe("tables on the server", () => {
   });
 
   test("refusals come before anything is sent: bad names, bad options", async () => {
-    const nowhere = unreachable();
-    try {
-      for (const [name, args, cls] of [
+    await refusedBeforeSending(
+      ctx.config,
+      casesByName([
         ["createSchema", ["a b"], InvalidIdentifier],
         ["createSchema", ["ok", { owner: "x'y" }], InvalidIdentifier],
         ["createSchema", ["ok", { cascade: true }], ParameterError],
@@ -351,12 +351,8 @@ describe("tables on the server", () => {
         ["dropTable", ["t", { schema: "x y" }], InvalidIdentifier],
         ["truncateTable", ["t", { restart: true }], ParameterError],
         ["truncateTable", ["t\u0000"], InvalidIdentifier],
-      ] as [string, unknown[], typeof InvalidIdentifier][]) {
-        await sameError(nowhere.adb, nowhere.db, cls, undefined, name, ...args);
-      }
-      assert.equal((await errorOf(() => nowhere.adb.tableExists("ok"))).constructor.name, "ConnectionError");
-    } finally {
-      await nowhere.close();
-    }
+      ]),
+      (x) => x.tableExists("ok"), // a valid call is sent
+    );
   });
 });

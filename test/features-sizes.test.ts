@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AsyncDatabase, Database, InvalidIdentifier, InvalidSchemaName, ParameterError, TableNotFound } from "../src/index.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
-import { errorOf, sameError } from "./support/maint-helpers.js";
+import { errorOf, sameError } from "./support/both-sides.js";
 
 let ctx: TestSchema;
 let empty: TestSchema;
