@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AsyncDatabase, Database, InvalidIdentifier, ParameterError, TableNotFound } from "../src/index.js";
+import { AsyncDatabase, Database, InvalidIdentifier, InvalidSchemaName, ParameterError, TableNotFound } from "../src/index.js";
 import { loose, sameErrorOn, type Loose } from "./support/both-sides.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 
@@ -69,7 +69,7 @@ describe("sequences and views", () => {
   test("sequences: those created and those behind serial and identity columns, sorted", async () => {
     await all("sequences", [{ schema: ctx.schema }], ["Order_id_seq", "Seq", "line_id_seq"]);
     await all("sequences", [{ schema: `${ctx.schema}_ref` }], []);
-    await all("sequences", [{ schema: "no_such_schema" }], []);
+    await sameErrorOn(loose(adb), loose(db), (x) => x.sequences!({ schema: "no_such_schema" }), InvalidSchemaName, /schema "no_such_schema" does not exist/);
   });
 
   test("views: ordinary and materialized by default (pycopg drops the latter), or one kind", async () => {
@@ -77,6 +77,7 @@ describe("sequences and views", () => {
     await all("views", [{ schema: ctx.schema, materialized: true }], ["mat"]);
     await all("views", [{ schema: ctx.schema, materialized: false }], ["select"]);
     await all("views", [{ schema: `${ctx.schema}_ref` }], []);
+    await sameErrorOn(loose(adb), loose(db), (x) => x.views!({ schema: "no_such_schema" }), InvalidSchemaName);
   });
 
   test("they agree with the catalog", async () => {

@@ -157,7 +157,11 @@ describe("tables on the server", () => {
       [S],
     );
     assert.deepEqual(raw.map((r) => r.t), want, "the same as information_schema's base tables");
-    assert.deepEqual(await sameOn(adb, db, (x) => x.listTables({ schema: `${S}_none` })), []);
+    const none = await sameErrorOn(adb, db, (x) => x.listTables({ schema: `${S}_none` }), InvalidSchemaName, /schema ".*_none" does not exist/);
+    assert.equal((none as InvalidSchemaName).schema, `${S}_none`);
+    await adb.createSchema(`${S}_empty`);
+    assert.deepEqual(await sameOn(adb, db, (x) => x.listTables({ schema: `${S}_empty` })), [], "an empty schema has no tables");
+    await adb.dropSchema(`${S}_empty`);
   });
 
   test("tableExists: tables, partitioned tables, views, matviews, foreign tables; not sequences or indexes", async () => {

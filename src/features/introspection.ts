@@ -9,7 +9,7 @@ import { listIndexes, type IndexInfo } from "./indexes.js";
 import type { Executor } from "./registry.js";
 import { tableSize } from "./sizes.js";
 import { rowCount, tableInfo, type ColumnInfo } from "./tables.js";
-import { IN_SCHEMA, target, type InSchema } from "./target.js";
+import { IN_SCHEMA, requireSchema, target, type InSchema } from "./target.js";
 
 /** A primary key: its constraint name and its columns in key order. */
 export interface PrimaryKeyInfo {
@@ -67,13 +67,14 @@ async function relationsOfKind(db: Executor, schema: string, kinds: string[]): P
       WHERE n.nspname = $1 AND c.relkind = ANY ($2::"char"[]) ORDER BY c.relname`,
     [schema, kinds],
   );
+  if (rows.length === 0) await requireSchema(db, schema);
   return rows.map((r) => r.name);
 }
 
 /**
  * The sequences of a schema (default `public`), sorted; those behind `serial` and identity columns included.
- * A schema that does not exist has none (`[]`), as with `listTables`.
- * @throws {@link InvalidIdentifier} for an invalid schema name.
+ * @throws {@link InvalidIdentifier} for an invalid schema name; `InvalidSchemaName` (3F000) when the schema does not
+ * exist.
  */
 export async function sequences(db: Executor, options?: InSchema): Promise<string[]> {
   const { schema = "public" } = checkOptions("sequences", options, IN_SCHEMA);
@@ -93,7 +94,7 @@ export interface ViewsOptions {
 
 /**
  * The views of a schema (default `public`), sorted: ordinary and materialized ones, or only one kind with
- * `materialized: false` / `true`. A schema that does not exist has none (`[]`), as with `listTables`.
+ * `materialized: false` / `true`. A schema that does not exist is an `InvalidSchemaName` (3F000).
  * @throws {@link InvalidIdentifier} for an invalid schema name; {@link ParameterError} for a bad option.
  */
 export async function views(db: Executor, options?: ViewsOptions): Promise<string[]> {

@@ -4,11 +4,10 @@
  * @module
  */
 import { checkOptions } from "../core/options.js";
-import { InvalidSchemaName } from "../errors.js";
 import { validateIdentifier } from "../sql/identifiers.js";
 import { sql, type Sql } from "../sql/compose.js";
 import type { Executor } from "./registry.js";
-import { tableNotFound, target } from "./target.js";
+import { requireSchema, tableNotFound, target } from "./target.js";
 import { checkCount } from "./where.js";
 
 /** One table's sizes, as {@link tableSizes} lists them. */
@@ -106,7 +105,7 @@ export interface TableSizesOptions {
  * The largest tables of a schema, largest first (ties by name), each with its total, data and index size in
  * bytes (bigints) and pretty-printed (see {@link TableSize}). Tables and materialized views are listed; a
  * partitioned table counts its partitions, which are not listed on their own.
- * @throws {@link InvalidSchemaName} when the schema does not exist; {@link InvalidIdentifier} for an invalid
+ * @throws `InvalidSchemaName` (3F000) when the schema does not exist; {@link InvalidIdentifier} for an invalid
  * schema name; {@link ParameterError} for a bad option (`limit` not an integer ≥ 0).
  */
 export async function tableSizes(db: Executor, options?: TableSizesOptions): Promise<TableSize[]> {
@@ -116,12 +115,6 @@ export async function tableSizes(db: Executor, options?: TableSizesOptions): Pro
   const rows = await db.execute<TableSize>(tableSizesStatement().text, [schema, limit]);
   if (rows.length === 0 && limit !== 0) await requireSchema(db, schema);
   return rows;
-}
-
-/** Throws {@link InvalidSchemaName} (SQLSTATE 3F000, `schema` set) unless schema `name` exists. */
-async function requireSchema(db: Executor, name: string): Promise<void> {
-  const found = await db.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [name]);
-  if (found !== true) throw new InvalidSchemaName(`schema "${name}" does not exist`, { code: "3F000", schema: name });
 }
 
 export const sizeFeatures = { size, tableSize, tableSizes };

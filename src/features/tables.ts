@@ -10,7 +10,7 @@ import { validateIdentifier } from "../sql/identifiers.js";
 import type { Executor } from "./registry.js";
 import { rowCount } from "./row-count.js";
 import { columnsWithTypes, listColumns, tableInfo } from "./table-columns.js";
-import { IN_SCHEMA, relationExists, requireTable, target, type InSchema, type Target } from "./target.js";
+import { IN_SCHEMA, relationExists, requireSchema, requireTable, target, type InSchema, type Target } from "./target.js";
 
 export type { InSchema } from "./target.js";
 export type { ColumnInfo } from "./table-columns.js";
@@ -50,9 +50,9 @@ export function truncateTableStatement(t: Target, options: { restartIdentity?: b
 /**
  * The tables of a schema (default `public`), sorted: ordinary tables and partitioned tables (and partitions,
  * which are tables too), as `information_schema` lists `BASE TABLE`s; not views, materialized views or foreign
- * tables. Unlike `information_schema`, tables the current role has no privilege on are listed too. A schema that
- * does not exist has no tables (`[]`).
- * @throws {@link InvalidIdentifier} for an invalid schema name; `ParameterError` for a bad option.
+ * tables. Unlike `information_schema`, tables the current role has no privilege on are listed too.
+ * @throws {@link InvalidIdentifier} for an invalid schema name; `ParameterError` for a bad option;
+ * `InvalidSchemaName` (3F000) when the schema does not exist (a misspelt schema is not an empty one).
  */
 export async function listTables(db: Executor, options?: InSchema): Promise<string[]> {
   const { schema = "public" } = checkOptions("listTables", options, IN_SCHEMA);
@@ -62,6 +62,7 @@ export async function listTables(db: Executor, options?: InSchema): Promise<stri
       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
     [schema],
   );
+  if (rows.length === 0) await requireSchema(db, schema);
   return rows.map((r) => r.name);
 }
 

@@ -4,7 +4,7 @@
  * and running a statement that PostgreSQL refuses inside a transaction block on a session of its own.
  * @module
  */
-import { ParameterError, TableNotFound } from "../errors.js";
+import { InvalidSchemaName, ParameterError, TableNotFound } from "../errors.js";
 import { splitQualifiedName, type IdentifierKind } from "../sql/identifiers.js";
 import { qualified, type Sql } from "../sql/compose.js";
 import type { StatementResult } from "../core/statement-result.js";
@@ -63,6 +63,15 @@ export async function requireTable(db: Executor, t: Target): Promise<void> {
 /** The error for a missing table: SQLSTATE 42P01, with `schema` and `table` set. */
 export function tableNotFound(t: Target): TableNotFound {
   return new TableNotFound(`table ${t.sql.text} does not exist`, { code: "42P01", schema: t.schema, table: t.name });
+}
+
+/**
+ * Throws {@link InvalidSchemaName} (SQLSTATE 3F000, `schema` set) unless schema `name` exists. The methods that
+ * list what a schema holds call it when the list is empty, so that a misspelt schema is an error, not `[]`.
+ */
+export async function requireSchema(db: Executor, name: string): Promise<void> {
+  const found = await db.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [name]);
+  if (found !== true) throw new InvalidSchemaName(`schema "${name}" does not exist`, { code: "3F000", schema: name });
 }
 
 /**
