@@ -27,6 +27,9 @@ export const specs: InjectionSpec[] = [
   // grants (objects that do not exist: anything sent would fail on the server)
   { method: "grant", kind: "keyword", position: "privileges", args: (bad) => [bad, "tscopg_injection_table", ROLE] },
   { method: "grant", kind: "keyword", position: "privileges[]", args: (bad) => [["SELECT", bad], "tscopg_injection_table", ROLE] },
+  { method: "grant", kind: "name", position: "on (table)", args: (bad) => ["SELECT", bad, ROLE] },
+  { method: "grant", kind: "name", position: "on[] (table)", args: (bad) => ["SELECT", ["tscopg_injection_table", bad], ROLE] },
+  { method: "grant", kind: "name", position: "on (function)", args: (bad) => ["EXECUTE", bad, ROLE, { objectType: "FUNCTION" }] },
   { method: "grant", kind: "name", position: "on (schema)", args: (bad) => ["USAGE", bad, ROLE, { objectType: "SCHEMA" }] },
   { method: "grant", kind: "name", position: "on[] (database)", args: (bad) => ["CONNECT", ["postgres", bad], ROLE, { objectType: "DATABASE" }] },
   { method: "grant", kind: "name", position: "to", args: (bad) => ["SELECT", "tscopg_injection_table", bad] },
@@ -36,6 +39,7 @@ export const specs: InjectionSpec[] = [
   { method: "grant", kind: "name", position: "options.schema (ALL TABLES)", args: (bad) => ["SELECT", "ALL TABLES", ROLE, { schema: bad }] },
   { method: "revoke", kind: "keyword", position: "privileges", args: (bad) => [bad, "tscopg_injection_table", ROLE] },
   { method: "revoke", kind: "keyword", position: "privileges[]", args: (bad) => [["SELECT", bad], "tscopg_injection_table", ROLE] },
+  { method: "revoke", kind: "name", position: "on (table)", args: (bad) => ["SELECT", bad, ROLE] },
   { method: "revoke", kind: "name", position: "on (schema)", args: (bad) => ["USAGE", bad, ROLE, { objectType: "SCHEMA" }] },
   { method: "revoke", kind: "name", position: "fromRole", args: (bad) => ["SELECT", "tscopg_injection_table", bad] },
   { method: "revoke", kind: "name", position: "fromRole[]", args: (bad) => ["SELECT", "tscopg_injection_table", [ROLE, bad]] },
