@@ -87,20 +87,18 @@ export function renderSqlstate(text: string): string {
     "",
   ];
   for (const e of entries) {
-    lines.push(`/** ${e.doc} */`, `export class ${e.name} extends ${e.parent} {}`);
+    lines.push(`/** ${e.doc} */`, `export class ${e.name} extends ${e.parent} { static override readonly sqlstate: string = "${e.code}"; }`);
     if (e.alias) lines.push(`/** psycopg's name for {@link ${e.name}}. */`, `export const ${e.alias} = ${e.name};`, `export type ${e.alias} = ${e.name};`);
   }
   lines.push(
-    "",
-    "/** SQLSTATE → its class. */",
-    "const byCode: ReadonlyMap<string, typeof DatabaseError> = new Map<string, typeof DatabaseError>([",
-    ...entries.map((e) => `  ["${e.code}", ${e.name}],`),
-    "]);",
     "",
     "/** Every generated class by name (to rebuild errors that crossed a worker boundary). */",
     "export const sqlstateClasses: Readonly<Record<string, typeof DatabaseError>> = Object.freeze({",
     ...entries.map((e) => `  ${e.name},`),
     "});",
+    "",
+    "/** SQLSTATE → its class. */",
+    "const byCode: ReadonlyMap<string, typeof DatabaseError> = new Map(Object.values(sqlstateClasses).map((c) => [c.sqlstate!, c]));",
     "",
     "/**",
     " * The class for SQLSTATE `code`: its own, else its class's (`…000`), else {@link DatabaseError} (codes a newer",

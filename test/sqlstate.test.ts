@@ -62,6 +62,7 @@ describe("the generated SQLSTATE classes", () => {
     }
     assert.equal(new Set(Object.values(sqlstateClasses)).size, codes.length, "one class per code");
     assert.equal(sqlstateClass("23505"), UniqueViolation);
+    assert.equal(UniqueViolation.sqlstate, "23505");
     assert.ok(UniqueViolation.prototype instanceof IntegrityConstraintViolation);
     assert.equal(sqlstateClass("42P01"), TableNotFound);
     assert.equal(UndefinedTable, TableNotFound);

@@ -76,6 +76,9 @@ export class MigrationError extends TscopgError {}
 
 /** The server rejected a statement. Carries SQLSTATE and every field the server sent. */
 export class DatabaseError extends TscopgError implements DatabaseErrorFields {
+  /** The SQLSTATE a generated subclass stands for (`UniqueViolation.sqlstate` is `"23505"`); none here. */
+  static readonly sqlstate: string | undefined = undefined;
+
   code: string | undefined;
   severity: string | undefined;
   detail: string | undefined;

@@ -7,765 +7,511 @@
 import { DatabaseError } from "./classes.js";
 
 /** SQLSTATE 03000 (`sql_statement_not_yet_complete`), class: SQL Statement Not Yet Complete. */
-export class SqlStatementNotYetComplete extends DatabaseError {}
+export class SqlStatementNotYetComplete extends DatabaseError { static override readonly sqlstate: string = "03000"; }
 /** SQLSTATE 08000 (`connection_exception`), class: Connection Exception. */
-export class ConnectionException extends DatabaseError {}
+export class ConnectionException extends DatabaseError { static override readonly sqlstate: string = "08000"; }
 /** SQLSTATE 08003 (`connection_does_not_exist`), class: Connection Exception. */
-export class ConnectionDoesNotExist extends ConnectionException {}
+export class ConnectionDoesNotExist extends ConnectionException { static override readonly sqlstate: string = "08003"; }
 /** SQLSTATE 08006 (`connection_failure`), class: Connection Exception. */
-export class ConnectionFailure extends ConnectionException {}
+export class ConnectionFailure extends ConnectionException { static override readonly sqlstate: string = "08006"; }
 /** SQLSTATE 08001 (`sqlclient_unable_to_establish_sqlconnection`), class: Connection Exception. */
-export class SqlclientUnableToEstablishSqlconnection extends ConnectionException {}
+export class SqlclientUnableToEstablishSqlconnection extends ConnectionException { static override readonly sqlstate: string = "08001"; }
 /** SQLSTATE 08004 (`sqlserver_rejected_establishment_of_sqlconnection`), class: Connection Exception. */
-export class SqlserverRejectedEstablishmentOfSqlconnection extends ConnectionException {}
+export class SqlserverRejectedEstablishmentOfSqlconnection extends ConnectionException { static override readonly sqlstate: string = "08004"; }
 /** SQLSTATE 08007 (`transaction_resolution_unknown`), class: Connection Exception. */
-export class TransactionResolutionUnknown extends ConnectionException {}
+export class TransactionResolutionUnknown extends ConnectionException { static override readonly sqlstate: string = "08007"; }
 /** SQLSTATE 08P01 (`protocol_violation`), class: Connection Exception. */
-export class ProtocolViolation extends ConnectionException {}
+export class ProtocolViolation extends ConnectionException { static override readonly sqlstate: string = "08P01"; }
 /** SQLSTATE 09000 (`triggered_action_exception`), class: Triggered Action Exception. */
-export class TriggeredActionException extends DatabaseError {}
+export class TriggeredActionException extends DatabaseError { static override readonly sqlstate: string = "09000"; }
 /** SQLSTATE 0A000 (`feature_not_supported`), class: Feature Not Supported. */
-export class FeatureNotSupported extends DatabaseError {}
+export class FeatureNotSupported extends DatabaseError { static override readonly sqlstate: string = "0A000"; }
 /** SQLSTATE 0B000 (`invalid_transaction_initiation`), class: Invalid Transaction Initiation. */
-export class InvalidTransactionInitiation extends DatabaseError {}
+export class InvalidTransactionInitiation extends DatabaseError { static override readonly sqlstate: string = "0B000"; }
 /** SQLSTATE 0F000 (`locator_exception`), class: Locator Exception. */
-export class LocatorException extends DatabaseError {}
+export class LocatorException extends DatabaseError { static override readonly sqlstate: string = "0F000"; }
 /** SQLSTATE 0F001 (`invalid_locator_specification`), class: Locator Exception. */
-export class InvalidLocatorSpecification extends LocatorException {}
+export class InvalidLocatorSpecification extends LocatorException { static override readonly sqlstate: string = "0F001"; }
 /** SQLSTATE 0L000 (`invalid_grantor`), class: Invalid Grantor. */
-export class InvalidGrantor extends DatabaseError {}
+export class InvalidGrantor extends DatabaseError { static override readonly sqlstate: string = "0L000"; }
 /** SQLSTATE 0LP01 (`invalid_grant_operation`), class: Invalid Grantor. */
-export class InvalidGrantOperation extends InvalidGrantor {}
+export class InvalidGrantOperation extends InvalidGrantor { static override readonly sqlstate: string = "0LP01"; }
 /** SQLSTATE 0P000 (`invalid_role_specification`), class: Invalid Role Specification. */
-export class InvalidRoleSpecification extends DatabaseError {}
+export class InvalidRoleSpecification extends DatabaseError { static override readonly sqlstate: string = "0P000"; }
 /** SQLSTATE 0Z000 (`diagnostics_exception`), class: Diagnostics Exception. */
-export class DiagnosticsException extends DatabaseError {}
+export class DiagnosticsException extends DatabaseError { static override readonly sqlstate: string = "0Z000"; }
 /** SQLSTATE 0Z002 (`stacked_diagnostics_accessed_without_active_handler`), class: Diagnostics Exception. */
-export class StackedDiagnosticsAccessedWithoutActiveHandler extends DiagnosticsException {}
+export class StackedDiagnosticsAccessedWithoutActiveHandler extends DiagnosticsException { static override readonly sqlstate: string = "0Z002"; }
 /** SQLSTATE 20000 (`case_not_found`), class: Case Not Found. */
-export class CaseNotFound extends DatabaseError {}
+export class CaseNotFound extends DatabaseError { static override readonly sqlstate: string = "20000"; }
 /** SQLSTATE 21000 (`cardinality_violation`), class: Cardinality Violation. */
-export class CardinalityViolation extends DatabaseError {}
+export class CardinalityViolation extends DatabaseError { static override readonly sqlstate: string = "21000"; }
 /** SQLSTATE 22000 (`data_exception`), class: Data Exception. */
-export class DataException extends DatabaseError {}
+export class DataException extends DatabaseError { static override readonly sqlstate: string = "22000"; }
 /** SQLSTATE 2202E (`array_subscript_error`), class: Data Exception. */
-export class ArraySubscriptError extends DataException {}
+export class ArraySubscriptError extends DataException { static override readonly sqlstate: string = "2202E"; }
 /** SQLSTATE 22021 (`character_not_in_repertoire`), class: Data Exception. */
-export class CharacterNotInRepertoire extends DataException {}
+export class CharacterNotInRepertoire extends DataException { static override readonly sqlstate: string = "22021"; }
 /** SQLSTATE 22008 (`datetime_field_overflow`), class: Data Exception. */
-export class DatetimeFieldOverflow extends DataException {}
+export class DatetimeFieldOverflow extends DataException { static override readonly sqlstate: string = "22008"; }
 /** SQLSTATE 22012 (`division_by_zero`), class: Data Exception. */
-export class DivisionByZero extends DataException {}
+export class DivisionByZero extends DataException { static override readonly sqlstate: string = "22012"; }
 /** SQLSTATE 22005 (`error_in_assignment`), class: Data Exception. */
-export class ErrorInAssignment extends DataException {}
+export class ErrorInAssignment extends DataException { static override readonly sqlstate: string = "22005"; }
 /** SQLSTATE 2200B (`escape_character_conflict`), class: Data Exception. */
-export class EscapeCharacterConflict extends DataException {}
+export class EscapeCharacterConflict extends DataException { static override readonly sqlstate: string = "2200B"; }
 /** SQLSTATE 22022 (`indicator_overflow`), class: Data Exception. */
-export class IndicatorOverflow extends DataException {}
+export class IndicatorOverflow extends DataException { static override readonly sqlstate: string = "22022"; }
 /** SQLSTATE 22015 (`interval_field_overflow`), class: Data Exception. */
-export class IntervalFieldOverflow extends DataException {}
+export class IntervalFieldOverflow extends DataException { static override readonly sqlstate: string = "22015"; }
 /** SQLSTATE 2201E (`invalid_argument_for_logarithm`), class: Data Exception. */
-export class InvalidArgumentForLogarithm extends DataException {}
+export class InvalidArgumentForLogarithm extends DataException { static override readonly sqlstate: string = "2201E"; }
 /** SQLSTATE 22014 (`invalid_argument_for_ntile_function`), class: Data Exception. */
-export class InvalidArgumentForNtileFunction extends DataException {}
+export class InvalidArgumentForNtileFunction extends DataException { static override readonly sqlstate: string = "22014"; }
 /** SQLSTATE 22016 (`invalid_argument_for_nth_value_function`), class: Data Exception. */
-export class InvalidArgumentForNthValueFunction extends DataException {}
+export class InvalidArgumentForNthValueFunction extends DataException { static override readonly sqlstate: string = "22016"; }
 /** SQLSTATE 2201F (`invalid_argument_for_power_function`), class: Data Exception. */
-export class InvalidArgumentForPowerFunction extends DataException {}
+export class InvalidArgumentForPowerFunction extends DataException { static override readonly sqlstate: string = "2201F"; }
 /** SQLSTATE 2201G (`invalid_argument_for_width_bucket_function`), class: Data Exception. */
-export class InvalidArgumentForWidthBucketFunction extends DataException {}
+export class InvalidArgumentForWidthBucketFunction extends DataException { static override readonly sqlstate: string = "2201G"; }
 /** SQLSTATE 22018 (`invalid_character_value_for_cast`), class: Data Exception. */
-export class InvalidCharacterValueForCast extends DataException {}
+export class InvalidCharacterValueForCast extends DataException { static override readonly sqlstate: string = "22018"; }
 /** SQLSTATE 22007 (`invalid_datetime_format`), class: Data Exception. */
-export class InvalidDatetimeFormat extends DataException {}
+export class InvalidDatetimeFormat extends DataException { static override readonly sqlstate: string = "22007"; }
 /** SQLSTATE 22019 (`invalid_escape_character`), class: Data Exception. */
-export class InvalidEscapeCharacter extends DataException {}
+export class InvalidEscapeCharacter extends DataException { static override readonly sqlstate: string = "22019"; }
 /** SQLSTATE 2200D (`invalid_escape_octet`), class: Data Exception. */
-export class InvalidEscapeOctet extends DataException {}
+export class InvalidEscapeOctet extends DataException { static override readonly sqlstate: string = "2200D"; }
 /** SQLSTATE 22025 (`invalid_escape_sequence`), class: Data Exception. */
-export class InvalidEscapeSequence extends DataException {}
+export class InvalidEscapeSequence extends DataException { static override readonly sqlstate: string = "22025"; }
 /** SQLSTATE 22P06 (`nonstandard_use_of_escape_character`), class: Data Exception. */
-export class NonstandardUseOfEscapeCharacter extends DataException {}
+export class NonstandardUseOfEscapeCharacter extends DataException { static override readonly sqlstate: string = "22P06"; }
 /** SQLSTATE 22010 (`invalid_indicator_parameter_value`), class: Data Exception. */
-export class InvalidIndicatorParameterValue extends DataException {}
+export class InvalidIndicatorParameterValue extends DataException { static override readonly sqlstate: string = "22010"; }
 /** SQLSTATE 22023 (`invalid_parameter_value`), class: Data Exception. */
-export class InvalidParameterValue extends DataException {}
+export class InvalidParameterValue extends DataException { static override readonly sqlstate: string = "22023"; }
 /** SQLSTATE 22013 (`invalid_preceding_or_following_size`), class: Data Exception. */
-export class InvalidPrecedingOrFollowingSize extends DataException {}
+export class InvalidPrecedingOrFollowingSize extends DataException { static override readonly sqlstate: string = "22013"; }
 /** SQLSTATE 2201B (`invalid_regular_expression`), class: Data Exception. */
-export class InvalidRegularExpression extends DataException {}
+export class InvalidRegularExpression extends DataException { static override readonly sqlstate: string = "2201B"; }
 /** SQLSTATE 2201W (`invalid_row_count_in_limit_clause`), class: Data Exception. */
-export class InvalidRowCountInLimitClause extends DataException {}
+export class InvalidRowCountInLimitClause extends DataException { static override readonly sqlstate: string = "2201W"; }
 /** SQLSTATE 2201X (`invalid_row_count_in_result_offset_clause`), class: Data Exception. */
-export class InvalidRowCountInResultOffsetClause extends DataException {}
+export class InvalidRowCountInResultOffsetClause extends DataException { static override readonly sqlstate: string = "2201X"; }
 /** SQLSTATE 2202H (`invalid_tablesample_argument`), class: Data Exception. */
-export class InvalidTablesampleArgument extends DataException {}
+export class InvalidTablesampleArgument extends DataException { static override readonly sqlstate: string = "2202H"; }
 /** SQLSTATE 2202G (`invalid_tablesample_repeat`), class: Data Exception. */
-export class InvalidTablesampleRepeat extends DataException {}
+export class InvalidTablesampleRepeat extends DataException { static override readonly sqlstate: string = "2202G"; }
 /** SQLSTATE 22009 (`invalid_time_zone_displacement_value`), class: Data Exception. */
-export class InvalidTimeZoneDisplacementValue extends DataException {}
+export class InvalidTimeZoneDisplacementValue extends DataException { static override readonly sqlstate: string = "22009"; }
 /** SQLSTATE 2200C (`invalid_use_of_escape_character`), class: Data Exception. */
-export class InvalidUseOfEscapeCharacter extends DataException {}
+export class InvalidUseOfEscapeCharacter extends DataException { static override readonly sqlstate: string = "2200C"; }
 /** SQLSTATE 2200G (`most_specific_type_mismatch`), class: Data Exception. */
-export class MostSpecificTypeMismatch extends DataException {}
+export class MostSpecificTypeMismatch extends DataException { static override readonly sqlstate: string = "2200G"; }
 /** SQLSTATE 22004 (`null_value_not_allowed`), class: Data Exception. */
-export class NullValueNotAllowed extends DataException {}
+export class NullValueNotAllowed extends DataException { static override readonly sqlstate: string = "22004"; }
 /** SQLSTATE 22002 (`null_value_no_indicator_parameter`), class: Data Exception. */
-export class NullValueNoIndicatorParameter extends DataException {}
+export class NullValueNoIndicatorParameter extends DataException { static override readonly sqlstate: string = "22002"; }
 /** SQLSTATE 22003 (`numeric_value_out_of_range`), class: Data Exception. */
-export class NumericValueOutOfRange extends DataException {}
+export class NumericValueOutOfRange extends DataException { static override readonly sqlstate: string = "22003"; }
 /** SQLSTATE 2200H (`sequence_generator_limit_exceeded`), class: Data Exception. */
-export class SequenceGeneratorLimitExceeded extends DataException {}
+export class SequenceGeneratorLimitExceeded extends DataException { static override readonly sqlstate: string = "2200H"; }
 /** SQLSTATE 22026 (`string_data_length_mismatch`), class: Data Exception. */
-export class StringDataLengthMismatch extends DataException {}
+export class StringDataLengthMismatch extends DataException { static override readonly sqlstate: string = "22026"; }
 /** SQLSTATE 22001 (`string_data_right_truncation`), class: Data Exception. */
-export class StringDataRightTruncation extends DataException {}
+export class StringDataRightTruncation extends DataException { static override readonly sqlstate: string = "22001"; }
 /** SQLSTATE 22011 (`substring_error`), class: Data Exception. */
-export class SubstringError extends DataException {}
+export class SubstringError extends DataException { static override readonly sqlstate: string = "22011"; }
 /** SQLSTATE 22027 (`trim_error`), class: Data Exception. */
-export class TrimError extends DataException {}
+export class TrimError extends DataException { static override readonly sqlstate: string = "22027"; }
 /** SQLSTATE 22024 (`unterminated_c_string`), class: Data Exception. */
-export class UnterminatedCString extends DataException {}
+export class UnterminatedCString extends DataException { static override readonly sqlstate: string = "22024"; }
 /** SQLSTATE 2200F (`zero_length_character_string`), class: Data Exception. */
-export class ZeroLengthCharacterString extends DataException {}
+export class ZeroLengthCharacterString extends DataException { static override readonly sqlstate: string = "2200F"; }
 /** SQLSTATE 22P01 (`floating_point_exception`), class: Data Exception. */
-export class FloatingPointException extends DataException {}
+export class FloatingPointException extends DataException { static override readonly sqlstate: string = "22P01"; }
 /** SQLSTATE 22P02 (`invalid_text_representation`), class: Data Exception. */
-export class InvalidTextRepresentation extends DataException {}
+export class InvalidTextRepresentation extends DataException { static override readonly sqlstate: string = "22P02"; }
 /** SQLSTATE 22P03 (`invalid_binary_representation`), class: Data Exception. */
-export class InvalidBinaryRepresentation extends DataException {}
+export class InvalidBinaryRepresentation extends DataException { static override readonly sqlstate: string = "22P03"; }
 /** SQLSTATE 22P04 (`bad_copy_file_format`), class: Data Exception. */
-export class BadCopyFileFormat extends DataException {}
+export class BadCopyFileFormat extends DataException { static override readonly sqlstate: string = "22P04"; }
 /** SQLSTATE 22P05 (`untranslatable_character`), class: Data Exception. */
-export class UntranslatableCharacter extends DataException {}
+export class UntranslatableCharacter extends DataException { static override readonly sqlstate: string = "22P05"; }
 /** SQLSTATE 22P07 (`datum_version_mismatch`), class: Data Exception. */
-export class DatumVersionMismatch extends DataException {}
+export class DatumVersionMismatch extends DataException { static override readonly sqlstate: string = "22P07"; }
 /** SQLSTATE 2200L (`not_an_xml_document`), class: Data Exception. */
-export class NotAnXmlDocument extends DataException {}
+export class NotAnXmlDocument extends DataException { static override readonly sqlstate: string = "2200L"; }
 /** SQLSTATE 2200M (`invalid_xml_document`), class: Data Exception. */
-export class InvalidXmlDocument extends DataException {}
+export class InvalidXmlDocument extends DataException { static override readonly sqlstate: string = "2200M"; }
 /** SQLSTATE 2200N (`invalid_xml_content`), class: Data Exception. */
-export class InvalidXmlContent extends DataException {}
+export class InvalidXmlContent extends DataException { static override readonly sqlstate: string = "2200N"; }
 /** SQLSTATE 2200S (`invalid_xml_comment`), class: Data Exception. */
-export class InvalidXmlComment extends DataException {}
+export class InvalidXmlComment extends DataException { static override readonly sqlstate: string = "2200S"; }
 /** SQLSTATE 2200T (`invalid_xml_processing_instruction`), class: Data Exception. */
-export class InvalidXmlProcessingInstruction extends DataException {}
+export class InvalidXmlProcessingInstruction extends DataException { static override readonly sqlstate: string = "2200T"; }
 /** SQLSTATE 22030 (`duplicate_json_object_key_value`), class: Data Exception. */
-export class DuplicateJsonObjectKeyValue extends DataException {}
+export class DuplicateJsonObjectKeyValue extends DataException { static override readonly sqlstate: string = "22030"; }
 /** SQLSTATE 22031 (`invalid_argument_for_sql_json_datetime_function`), class: Data Exception. */
-export class InvalidArgumentForSqlJsonDatetimeFunction extends DataException {}
+export class InvalidArgumentForSqlJsonDatetimeFunction extends DataException { static override readonly sqlstate: string = "22031"; }
 /** SQLSTATE 22032 (`invalid_json_text`), class: Data Exception. */
-export class InvalidJsonText extends DataException {}
+export class InvalidJsonText extends DataException { static override readonly sqlstate: string = "22032"; }
 /** SQLSTATE 22033 (`invalid_sql_json_subscript`), class: Data Exception. */
-export class InvalidSqlJsonSubscript extends DataException {}
+export class InvalidSqlJsonSubscript extends DataException { static override readonly sqlstate: string = "22033"; }
 /** SQLSTATE 22034 (`more_than_one_sql_json_item`), class: Data Exception. */
-export class MoreThanOneSqlJsonItem extends DataException {}
+export class MoreThanOneSqlJsonItem extends DataException { static override readonly sqlstate: string = "22034"; }
 /** SQLSTATE 22035 (`no_sql_json_item`), class: Data Exception. */
-export class NoSqlJsonItem extends DataException {}
+export class NoSqlJsonItem extends DataException { static override readonly sqlstate: string = "22035"; }
 /** SQLSTATE 22036 (`non_numeric_sql_json_item`), class: Data Exception. */
-export class NonNumericSqlJsonItem extends DataException {}
+export class NonNumericSqlJsonItem extends DataException { static override readonly sqlstate: string = "22036"; }
 /** SQLSTATE 22037 (`non_unique_keys_in_a_json_object`), class: Data Exception. */
-export class NonUniqueKeysInAJsonObject extends DataException {}
+export class NonUniqueKeysInAJsonObject extends DataException { static override readonly sqlstate: string = "22037"; }
 /** SQLSTATE 22038 (`singleton_sql_json_item_required`), class: Data Exception. */
-export class SingletonSqlJsonItemRequired extends DataException {}
+export class SingletonSqlJsonItemRequired extends DataException { static override readonly sqlstate: string = "22038"; }
 /** SQLSTATE 22039 (`sql_json_array_not_found`), class: Data Exception. */
-export class SqlJsonArrayNotFound extends DataException {}
+export class SqlJsonArrayNotFound extends DataException { static override readonly sqlstate: string = "22039"; }
 /** SQLSTATE 2203A (`sql_json_member_not_found`), class: Data Exception. */
-export class SqlJsonMemberNotFound extends DataException {}
+export class SqlJsonMemberNotFound extends DataException { static override readonly sqlstate: string = "2203A"; }
 /** SQLSTATE 2203B (`sql_json_number_not_found`), class: Data Exception. */
-export class SqlJsonNumberNotFound extends DataException {}
+export class SqlJsonNumberNotFound extends DataException { static override readonly sqlstate: string = "2203B"; }
 /** SQLSTATE 2203C (`sql_json_object_not_found`), class: Data Exception. */
-export class SqlJsonObjectNotFound extends DataException {}
+export class SqlJsonObjectNotFound extends DataException { static override readonly sqlstate: string = "2203C"; }
 /** SQLSTATE 2203D (`too_many_json_array_elements`), class: Data Exception. */
-export class TooManyJsonArrayElements extends DataException {}
+export class TooManyJsonArrayElements extends DataException { static override readonly sqlstate: string = "2203D"; }
 /** SQLSTATE 2203E (`too_many_json_object_members`), class: Data Exception. */
-export class TooManyJsonObjectMembers extends DataException {}
+export class TooManyJsonObjectMembers extends DataException { static override readonly sqlstate: string = "2203E"; }
 /** SQLSTATE 2203F (`sql_json_scalar_required`), class: Data Exception. */
-export class SqlJsonScalarRequired extends DataException {}
+export class SqlJsonScalarRequired extends DataException { static override readonly sqlstate: string = "2203F"; }
 /** SQLSTATE 2203G (`sql_json_item_cannot_be_cast_to_target_type`), class: Data Exception. */
-export class SqlJsonItemCannotBeCastToTargetType extends DataException {}
+export class SqlJsonItemCannotBeCastToTargetType extends DataException { static override readonly sqlstate: string = "2203G"; }
 /** SQLSTATE 23000 (`integrity_constraint_violation`), class: Integrity Constraint Violation. */
-export class IntegrityConstraintViolation extends DatabaseError {}
+export class IntegrityConstraintViolation extends DatabaseError { static override readonly sqlstate: string = "23000"; }
 /** SQLSTATE 23001 (`restrict_violation`), class: Integrity Constraint Violation. */
-export class RestrictViolation extends IntegrityConstraintViolation {}
+export class RestrictViolation extends IntegrityConstraintViolation { static override readonly sqlstate: string = "23001"; }
 /** SQLSTATE 23502 (`not_null_violation`), class: Integrity Constraint Violation. */
-export class NotNullViolation extends IntegrityConstraintViolation {}
+export class NotNullViolation extends IntegrityConstraintViolation { static override readonly sqlstate: string = "23502"; }
 /** SQLSTATE 23503 (`foreign_key_violation`), class: Integrity Constraint Violation. */
-export class ForeignKeyViolation extends IntegrityConstraintViolation {}
+export class ForeignKeyViolation extends IntegrityConstraintViolation { static override readonly sqlstate: string = "23503"; }
 /** SQLSTATE 23505 (`unique_violation`), class: Integrity Constraint Violation. */
-export class UniqueViolation extends IntegrityConstraintViolation {}
+export class UniqueViolation extends IntegrityConstraintViolation { static override readonly sqlstate: string = "23505"; }
 /** SQLSTATE 23514 (`check_violation`), class: Integrity Constraint Violation. */
-export class CheckViolation extends IntegrityConstraintViolation {}
+export class CheckViolation extends IntegrityConstraintViolation { static override readonly sqlstate: string = "23514"; }
 /** SQLSTATE 23P01 (`exclusion_violation`), class: Integrity Constraint Violation. */
-export class ExclusionViolation extends IntegrityConstraintViolation {}
+export class ExclusionViolation extends IntegrityConstraintViolation { static override readonly sqlstate: string = "23P01"; }
 /** SQLSTATE 24000 (`invalid_cursor_state`), class: Invalid Cursor State. */
-export class InvalidCursorState extends DatabaseError {}
+export class InvalidCursorState extends DatabaseError { static override readonly sqlstate: string = "24000"; }
 /** SQLSTATE 25000 (`invalid_transaction_state`), class: Invalid Transaction State. */
-export class InvalidTransactionState extends DatabaseError {}
+export class InvalidTransactionState extends DatabaseError { static override readonly sqlstate: string = "25000"; }
 /** SQLSTATE 25001 (`active_sql_transaction`), class: Invalid Transaction State. */
-export class ActiveSqlTransaction extends InvalidTransactionState {}
+export class ActiveSqlTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25001"; }
 /** SQLSTATE 25002 (`branch_transaction_already_active`), class: Invalid Transaction State. */
-export class BranchTransactionAlreadyActive extends InvalidTransactionState {}
+export class BranchTransactionAlreadyActive extends InvalidTransactionState { static override readonly sqlstate: string = "25002"; }
 /** SQLSTATE 25008 (`held_cursor_requires_same_isolation_level`), class: Invalid Transaction State. */
-export class HeldCursorRequiresSameIsolationLevel extends InvalidTransactionState {}
+export class HeldCursorRequiresSameIsolationLevel extends InvalidTransactionState { static override readonly sqlstate: string = "25008"; }
 /** SQLSTATE 25003 (`inappropriate_access_mode_for_branch_transaction`), class: Invalid Transaction State. */
-export class InappropriateAccessModeForBranchTransaction extends InvalidTransactionState {}
+export class InappropriateAccessModeForBranchTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25003"; }
 /** SQLSTATE 25004 (`inappropriate_isolation_level_for_branch_transaction`), class: Invalid Transaction State. */
-export class InappropriateIsolationLevelForBranchTransaction extends InvalidTransactionState {}
+export class InappropriateIsolationLevelForBranchTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25004"; }
 /** SQLSTATE 25005 (`no_active_sql_transaction_for_branch_transaction`), class: Invalid Transaction State. */
-export class NoActiveSqlTransactionForBranchTransaction extends InvalidTransactionState {}
+export class NoActiveSqlTransactionForBranchTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25005"; }
 /** SQLSTATE 25006 (`read_only_sql_transaction`), class: Invalid Transaction State. */
-export class ReadOnlySqlTransaction extends InvalidTransactionState {}
+export class ReadOnlySqlTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25006"; }
 /** SQLSTATE 25007 (`schema_and_data_statement_mixing_not_supported`), class: Invalid Transaction State. */
-export class SchemaAndDataStatementMixingNotSupported extends InvalidTransactionState {}
+export class SchemaAndDataStatementMixingNotSupported extends InvalidTransactionState { static override readonly sqlstate: string = "25007"; }
 /** SQLSTATE 25P01 (`no_active_sql_transaction`), class: Invalid Transaction State. */
-export class NoActiveSqlTransaction extends InvalidTransactionState {}
+export class NoActiveSqlTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25P01"; }
 /** A transaction (or savepoint) could not be committed because a statement in it failed: PostgreSQL would
  * answer `COMMIT` with `ROLLBACK`, so tscopg rolls it back and raises this instead of reporting success.
  * Nothing of it was committed. SQLSTATE 25P02 (`in_failed_sql_transaction`). */
-export class InFailedSqlTransaction extends InvalidTransactionState {}
+export class InFailedSqlTransaction extends InvalidTransactionState { static override readonly sqlstate: string = "25P02"; }
 /** SQLSTATE 25P03 (`idle_in_transaction_session_timeout`), class: Invalid Transaction State. */
-export class IdleInTransactionSessionTimeout extends InvalidTransactionState {}
+export class IdleInTransactionSessionTimeout extends InvalidTransactionState { static override readonly sqlstate: string = "25P03"; }
 /** SQLSTATE 26000 (`invalid_sql_statement_name`), class: Invalid SQL Statement Name. */
-export class InvalidSqlStatementName extends DatabaseError {}
+export class InvalidSqlStatementName extends DatabaseError { static override readonly sqlstate: string = "26000"; }
 /** SQLSTATE 27000 (`triggered_data_change_violation`), class: Triggered Data Change Violation. */
-export class TriggeredDataChangeViolation extends DatabaseError {}
+export class TriggeredDataChangeViolation extends DatabaseError { static override readonly sqlstate: string = "27000"; }
 /** SQLSTATE 28000 (`invalid_authorization_specification`), class: Invalid Authorization Specification. */
-export class InvalidAuthorizationSpecification extends DatabaseError {}
+export class InvalidAuthorizationSpecification extends DatabaseError { static override readonly sqlstate: string = "28000"; }
 /** SQLSTATE 28P01 (`invalid_password`), class: Invalid Authorization Specification. */
-export class InvalidPassword extends InvalidAuthorizationSpecification {}
+export class InvalidPassword extends InvalidAuthorizationSpecification { static override readonly sqlstate: string = "28P01"; }
 /** SQLSTATE 2B000 (`dependent_privilege_descriptors_still_exist`), class: Dependent Privilege Descriptors Still Exist. */
-export class DependentPrivilegeDescriptorsStillExist extends DatabaseError {}
+export class DependentPrivilegeDescriptorsStillExist extends DatabaseError { static override readonly sqlstate: string = "2B000"; }
 /** SQLSTATE 2BP01 (`dependent_objects_still_exist`), class: Dependent Privilege Descriptors Still Exist. */
-export class DependentObjectsStillExist extends DependentPrivilegeDescriptorsStillExist {}
+export class DependentObjectsStillExist extends DependentPrivilegeDescriptorsStillExist { static override readonly sqlstate: string = "2BP01"; }
 /** SQLSTATE 2D000 (`invalid_transaction_termination`), class: Invalid Transaction Termination. */
-export class InvalidTransactionTermination extends DatabaseError {}
+export class InvalidTransactionTermination extends DatabaseError { static override readonly sqlstate: string = "2D000"; }
 /** SQLSTATE 2F000 (`sql_routine_exception`), class: SQL Routine Exception. */
-export class SqlRoutineException extends DatabaseError {}
+export class SqlRoutineException extends DatabaseError { static override readonly sqlstate: string = "2F000"; }
 /** SQLSTATE 2F005 (`function_executed_no_return_statement`), class: SQL Routine Exception. */
-export class FunctionExecutedNoReturnStatement extends SqlRoutineException {}
+export class FunctionExecutedNoReturnStatement extends SqlRoutineException { static override readonly sqlstate: string = "2F005"; }
 /** SQLSTATE 2F002 (`modifying_sql_data_not_permitted`), class: SQL Routine Exception. */
-export class ModifyingSqlDataNotPermitted extends SqlRoutineException {}
+export class ModifyingSqlDataNotPermitted extends SqlRoutineException { static override readonly sqlstate: string = "2F002"; }
 /** SQLSTATE 2F003 (`prohibited_sql_statement_attempted`), class: SQL Routine Exception. */
-export class ProhibitedSqlStatementAttempted extends SqlRoutineException {}
+export class ProhibitedSqlStatementAttempted extends SqlRoutineException { static override readonly sqlstate: string = "2F003"; }
 /** SQLSTATE 2F004 (`reading_sql_data_not_permitted`), class: SQL Routine Exception. */
-export class ReadingSqlDataNotPermitted extends SqlRoutineException {}
+export class ReadingSqlDataNotPermitted extends SqlRoutineException { static override readonly sqlstate: string = "2F004"; }
 /** SQLSTATE 34000 (`invalid_cursor_name`), class: Invalid Cursor Name. */
-export class InvalidCursorName extends DatabaseError {}
+export class InvalidCursorName extends DatabaseError { static override readonly sqlstate: string = "34000"; }
 /** SQLSTATE 38000 (`external_routine_exception`), class: External Routine Exception. */
-export class ExternalRoutineException extends DatabaseError {}
+export class ExternalRoutineException extends DatabaseError { static override readonly sqlstate: string = "38000"; }
 /** SQLSTATE 38001 (`containing_sql_not_permitted`), class: External Routine Exception. */
-export class ContainingSqlNotPermitted extends ExternalRoutineException {}
+export class ContainingSqlNotPermitted extends ExternalRoutineException { static override readonly sqlstate: string = "38001"; }
 /** SQLSTATE 38002 (`modifying_sql_data_not_permitted`), class: External Routine Exception. */
-export class ModifyingSqlDataNotPermittedExt extends ExternalRoutineException {}
+export class ModifyingSqlDataNotPermittedExt extends ExternalRoutineException { static override readonly sqlstate: string = "38002"; }
 /** SQLSTATE 38003 (`prohibited_sql_statement_attempted`), class: External Routine Exception. */
-export class ProhibitedSqlStatementAttemptedExt extends ExternalRoutineException {}
+export class ProhibitedSqlStatementAttemptedExt extends ExternalRoutineException { static override readonly sqlstate: string = "38003"; }
 /** SQLSTATE 38004 (`reading_sql_data_not_permitted`), class: External Routine Exception. */
-export class ReadingSqlDataNotPermittedExt extends ExternalRoutineException {}
+export class ReadingSqlDataNotPermittedExt extends ExternalRoutineException { static override readonly sqlstate: string = "38004"; }
 /** SQLSTATE 39000 (`external_routine_invocation_exception`), class: External Routine Invocation Exception. */
-export class ExternalRoutineInvocationException extends DatabaseError {}
+export class ExternalRoutineInvocationException extends DatabaseError { static override readonly sqlstate: string = "39000"; }
 /** SQLSTATE 39001 (`invalid_sqlstate_returned`), class: External Routine Invocation Exception. */
-export class InvalidSqlstateReturned extends ExternalRoutineInvocationException {}
+export class InvalidSqlstateReturned extends ExternalRoutineInvocationException { static override readonly sqlstate: string = "39001"; }
 /** SQLSTATE 39004 (`null_value_not_allowed`), class: External Routine Invocation Exception. */
-export class NullValueNotAllowedExt extends ExternalRoutineInvocationException {}
+export class NullValueNotAllowedExt extends ExternalRoutineInvocationException { static override readonly sqlstate: string = "39004"; }
 /** SQLSTATE 39P01 (`trigger_protocol_violated`), class: External Routine Invocation Exception. */
-export class TriggerProtocolViolated extends ExternalRoutineInvocationException {}
+export class TriggerProtocolViolated extends ExternalRoutineInvocationException { static override readonly sqlstate: string = "39P01"; }
 /** SQLSTATE 39P02 (`srf_protocol_violated`), class: External Routine Invocation Exception. */
-export class SrfProtocolViolated extends ExternalRoutineInvocationException {}
+export class SrfProtocolViolated extends ExternalRoutineInvocationException { static override readonly sqlstate: string = "39P02"; }
 /** SQLSTATE 39P03 (`event_trigger_protocol_violated`), class: External Routine Invocation Exception. */
-export class EventTriggerProtocolViolated extends ExternalRoutineInvocationException {}
+export class EventTriggerProtocolViolated extends ExternalRoutineInvocationException { static override readonly sqlstate: string = "39P03"; }
 /** SQLSTATE 3B000 (`savepoint_exception`), class: Savepoint Exception. */
-export class SavepointException extends DatabaseError {}
+export class SavepointException extends DatabaseError { static override readonly sqlstate: string = "3B000"; }
 /** SQLSTATE 3B001 (`invalid_savepoint_specification`), class: Savepoint Exception. */
-export class InvalidSavepointSpecification extends SavepointException {}
+export class InvalidSavepointSpecification extends SavepointException { static override readonly sqlstate: string = "3B001"; }
 /** SQLSTATE 3D000 (`invalid_catalog_name`), class: Invalid Catalog Name. */
-export class InvalidCatalogName extends DatabaseError {}
+export class InvalidCatalogName extends DatabaseError { static override readonly sqlstate: string = "3D000"; }
 /** SQLSTATE 3F000 (`invalid_schema_name`), class: Invalid Schema Name. */
-export class InvalidSchemaName extends DatabaseError {}
+export class InvalidSchemaName extends DatabaseError { static override readonly sqlstate: string = "3F000"; }
 /** SQLSTATE 40000 (`transaction_rollback`), class: Transaction Rollback. */
-export class TransactionRollback extends DatabaseError {}
+export class TransactionRollback extends DatabaseError { static override readonly sqlstate: string = "40000"; }
 /** SQLSTATE 40002 (`transaction_integrity_constraint_violation`), class: Transaction Rollback. */
-export class TransactionIntegrityConstraintViolation extends TransactionRollback {}
+export class TransactionIntegrityConstraintViolation extends TransactionRollback { static override readonly sqlstate: string = "40002"; }
 /** SQLSTATE 40001 (`serialization_failure`), class: Transaction Rollback. */
-export class SerializationFailure extends TransactionRollback {}
+export class SerializationFailure extends TransactionRollback { static override readonly sqlstate: string = "40001"; }
 /** SQLSTATE 40003 (`statement_completion_unknown`), class: Transaction Rollback. */
-export class StatementCompletionUnknown extends TransactionRollback {}
+export class StatementCompletionUnknown extends TransactionRollback { static override readonly sqlstate: string = "40003"; }
 /** SQLSTATE 40P01 (`deadlock_detected`), class: Transaction Rollback. */
-export class DeadlockDetected extends TransactionRollback {}
+export class DeadlockDetected extends TransactionRollback { static override readonly sqlstate: string = "40P01"; }
 /** SQLSTATE 42000 (`syntax_error_or_access_rule_violation`), class: Syntax Error or Access Rule Violation. */
-export class SyntaxErrorOrAccessRuleViolation extends DatabaseError {}
+export class SyntaxErrorOrAccessRuleViolation extends DatabaseError { static override readonly sqlstate: string = "42000"; }
 /** SQLSTATE 42601 (`syntax_error`), class: Syntax Error or Access Rule Violation. */
-export class SyntaxError extends SyntaxErrorOrAccessRuleViolation {}
+export class SyntaxError extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42601"; }
 /** SQLSTATE 42501 (`insufficient_privilege`), class: Syntax Error or Access Rule Violation. */
-export class InsufficientPrivilege extends SyntaxErrorOrAccessRuleViolation {}
+export class InsufficientPrivilege extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42501"; }
 /** SQLSTATE 42846 (`cannot_coerce`), class: Syntax Error or Access Rule Violation. */
-export class CannotCoerce extends SyntaxErrorOrAccessRuleViolation {}
+export class CannotCoerce extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42846"; }
 /** SQLSTATE 42803 (`grouping_error`), class: Syntax Error or Access Rule Violation. */
-export class GroupingError extends SyntaxErrorOrAccessRuleViolation {}
+export class GroupingError extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42803"; }
 /** SQLSTATE 42P20 (`windowing_error`), class: Syntax Error or Access Rule Violation. */
-export class WindowingError extends SyntaxErrorOrAccessRuleViolation {}
+export class WindowingError extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P20"; }
 /** SQLSTATE 42P19 (`invalid_recursion`), class: Syntax Error or Access Rule Violation. */
-export class InvalidRecursion extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidRecursion extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P19"; }
 /** SQLSTATE 42830 (`invalid_foreign_key`), class: Syntax Error or Access Rule Violation. */
-export class InvalidForeignKey extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidForeignKey extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42830"; }
 /** SQLSTATE 42602 (`invalid_name`), class: Syntax Error or Access Rule Violation. */
-export class InvalidName extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidName extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42602"; }
 /** SQLSTATE 42622 (`name_too_long`), class: Syntax Error or Access Rule Violation. */
-export class NameTooLong extends SyntaxErrorOrAccessRuleViolation {}
+export class NameTooLong extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42622"; }
 /** SQLSTATE 42939 (`reserved_name`), class: Syntax Error or Access Rule Violation. */
-export class ReservedName extends SyntaxErrorOrAccessRuleViolation {}
+export class ReservedName extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42939"; }
 /** SQLSTATE 42804 (`datatype_mismatch`), class: Syntax Error or Access Rule Violation. */
-export class DatatypeMismatch extends SyntaxErrorOrAccessRuleViolation {}
+export class DatatypeMismatch extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42804"; }
 /** SQLSTATE 42P18 (`indeterminate_datatype`), class: Syntax Error or Access Rule Violation. */
-export class IndeterminateDatatype extends SyntaxErrorOrAccessRuleViolation {}
+export class IndeterminateDatatype extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P18"; }
 /** SQLSTATE 42P21 (`collation_mismatch`), class: Syntax Error or Access Rule Violation. */
-export class CollationMismatch extends SyntaxErrorOrAccessRuleViolation {}
+export class CollationMismatch extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P21"; }
 /** SQLSTATE 42P22 (`indeterminate_collation`), class: Syntax Error or Access Rule Violation. */
-export class IndeterminateCollation extends SyntaxErrorOrAccessRuleViolation {}
+export class IndeterminateCollation extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P22"; }
 /** SQLSTATE 42809 (`wrong_object_type`), class: Syntax Error or Access Rule Violation. */
-export class WrongObjectType extends SyntaxErrorOrAccessRuleViolation {}
+export class WrongObjectType extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42809"; }
 /** SQLSTATE 428C9 (`generated_always`), class: Syntax Error or Access Rule Violation. */
-export class GeneratedAlways extends SyntaxErrorOrAccessRuleViolation {}
+export class GeneratedAlways extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "428C9"; }
 /** SQLSTATE 42703 (`undefined_column`), class: Syntax Error or Access Rule Violation. */
-export class UndefinedColumn extends SyntaxErrorOrAccessRuleViolation {}
+export class UndefinedColumn extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42703"; }
 /** SQLSTATE 42883 (`undefined_function`), class: Syntax Error or Access Rule Violation. */
-export class UndefinedFunction extends SyntaxErrorOrAccessRuleViolation {}
+export class UndefinedFunction extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42883"; }
 /** The table (or view) does not exist: SQLSTATE 42P01 (`undefined_table`). Also raised by the table methods
  * before any statement when the table they are given is missing (`schema` and `table` name it). */
-export class TableNotFound extends SyntaxErrorOrAccessRuleViolation {}
+export class TableNotFound extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P01"; }
 /** psycopg's name for {@link TableNotFound}. */
 export const UndefinedTable = TableNotFound;
 export type UndefinedTable = TableNotFound;
 /** SQLSTATE 42P02 (`undefined_parameter`), class: Syntax Error or Access Rule Violation. */
-export class UndefinedParameter extends SyntaxErrorOrAccessRuleViolation {}
+export class UndefinedParameter extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P02"; }
 /** SQLSTATE 42704 (`undefined_object`), class: Syntax Error or Access Rule Violation. */
-export class UndefinedObject extends SyntaxErrorOrAccessRuleViolation {}
+export class UndefinedObject extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42704"; }
 /** SQLSTATE 42701 (`duplicate_column`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateColumn extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateColumn extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42701"; }
 /** SQLSTATE 42P03 (`duplicate_cursor`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateCursor extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateCursor extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P03"; }
 /** SQLSTATE 42P04 (`duplicate_database`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateDatabase extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateDatabase extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P04"; }
 /** SQLSTATE 42723 (`duplicate_function`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateFunction extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateFunction extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42723"; }
 /** SQLSTATE 42P05 (`duplicate_prepared_statement`), class: Syntax Error or Access Rule Violation. */
-export class DuplicatePreparedStatement extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicatePreparedStatement extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P05"; }
 /** SQLSTATE 42P06 (`duplicate_schema`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateSchema extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateSchema extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P06"; }
 /** SQLSTATE 42P07 (`duplicate_table`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateTable extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateTable extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P07"; }
 /** SQLSTATE 42712 (`duplicate_alias`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateAlias extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateAlias extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42712"; }
 /** SQLSTATE 42710 (`duplicate_object`), class: Syntax Error or Access Rule Violation. */
-export class DuplicateObject extends SyntaxErrorOrAccessRuleViolation {}
+export class DuplicateObject extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42710"; }
 /** SQLSTATE 42702 (`ambiguous_column`), class: Syntax Error or Access Rule Violation. */
-export class AmbiguousColumn extends SyntaxErrorOrAccessRuleViolation {}
+export class AmbiguousColumn extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42702"; }
 /** SQLSTATE 42725 (`ambiguous_function`), class: Syntax Error or Access Rule Violation. */
-export class AmbiguousFunction extends SyntaxErrorOrAccessRuleViolation {}
+export class AmbiguousFunction extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42725"; }
 /** SQLSTATE 42P08 (`ambiguous_parameter`), class: Syntax Error or Access Rule Violation. */
-export class AmbiguousParameter extends SyntaxErrorOrAccessRuleViolation {}
+export class AmbiguousParameter extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P08"; }
 /** SQLSTATE 42P09 (`ambiguous_alias`), class: Syntax Error or Access Rule Violation. */
-export class AmbiguousAlias extends SyntaxErrorOrAccessRuleViolation {}
+export class AmbiguousAlias extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P09"; }
 /** SQLSTATE 42P10 (`invalid_column_reference`), class: Syntax Error or Access Rule Violation. */
-export class InvalidColumnReference extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidColumnReference extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P10"; }
 /** SQLSTATE 42611 (`invalid_column_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidColumnDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidColumnDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42611"; }
 /** SQLSTATE 42P11 (`invalid_cursor_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidCursorDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidCursorDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P11"; }
 /** SQLSTATE 42P12 (`invalid_database_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidDatabaseDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidDatabaseDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P12"; }
 /** SQLSTATE 42P13 (`invalid_function_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidFunctionDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidFunctionDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P13"; }
 /** SQLSTATE 42P14 (`invalid_prepared_statement_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidPreparedStatementDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidPreparedStatementDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P14"; }
 /** SQLSTATE 42P15 (`invalid_schema_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidSchemaDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidSchemaDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P15"; }
 /** SQLSTATE 42P16 (`invalid_table_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidTableDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidTableDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P16"; }
 /** SQLSTATE 42P17 (`invalid_object_definition`), class: Syntax Error or Access Rule Violation. */
-export class InvalidObjectDefinition extends SyntaxErrorOrAccessRuleViolation {}
+export class InvalidObjectDefinition extends SyntaxErrorOrAccessRuleViolation { static override readonly sqlstate: string = "42P17"; }
 /** SQLSTATE 44000 (`with_check_option_violation`), class: WITH CHECK OPTION Violation. */
-export class WithCheckOptionViolation extends DatabaseError {}
+export class WithCheckOptionViolation extends DatabaseError { static override readonly sqlstate: string = "44000"; }
 /** SQLSTATE 53000 (`insufficient_resources`), class: Insufficient Resources. */
-export class InsufficientResources extends DatabaseError {}
+export class InsufficientResources extends DatabaseError { static override readonly sqlstate: string = "53000"; }
 /** SQLSTATE 53100 (`disk_full`), class: Insufficient Resources. */
-export class DiskFull extends InsufficientResources {}
+export class DiskFull extends InsufficientResources { static override readonly sqlstate: string = "53100"; }
 /** SQLSTATE 53200 (`out_of_memory`), class: Insufficient Resources. */
-export class OutOfMemory extends InsufficientResources {}
+export class OutOfMemory extends InsufficientResources { static override readonly sqlstate: string = "53200"; }
 /** SQLSTATE 53300 (`too_many_connections`), class: Insufficient Resources. */
-export class TooManyConnections extends InsufficientResources {}
+export class TooManyConnections extends InsufficientResources { static override readonly sqlstate: string = "53300"; }
 /** SQLSTATE 53400 (`configuration_limit_exceeded`), class: Insufficient Resources. */
-export class ConfigurationLimitExceeded extends InsufficientResources {}
+export class ConfigurationLimitExceeded extends InsufficientResources { static override readonly sqlstate: string = "53400"; }
 /** SQLSTATE 54000 (`program_limit_exceeded`), class: Program Limit Exceeded. */
-export class ProgramLimitExceeded extends DatabaseError {}
+export class ProgramLimitExceeded extends DatabaseError { static override readonly sqlstate: string = "54000"; }
 /** SQLSTATE 54001 (`statement_too_complex`), class: Program Limit Exceeded. */
-export class StatementTooComplex extends ProgramLimitExceeded {}
+export class StatementTooComplex extends ProgramLimitExceeded { static override readonly sqlstate: string = "54001"; }
 /** SQLSTATE 54011 (`too_many_columns`), class: Program Limit Exceeded. */
-export class TooManyColumns extends ProgramLimitExceeded {}
+export class TooManyColumns extends ProgramLimitExceeded { static override readonly sqlstate: string = "54011"; }
 /** SQLSTATE 54023 (`too_many_arguments`), class: Program Limit Exceeded. */
-export class TooManyArguments extends ProgramLimitExceeded {}
+export class TooManyArguments extends ProgramLimitExceeded { static override readonly sqlstate: string = "54023"; }
 /** SQLSTATE 55000 (`object_not_in_prerequisite_state`), class: Object Not In Prerequisite State. */
-export class ObjectNotInPrerequisiteState extends DatabaseError {}
+export class ObjectNotInPrerequisiteState extends DatabaseError { static override readonly sqlstate: string = "55000"; }
 /** SQLSTATE 55006 (`object_in_use`), class: Object Not In Prerequisite State. */
-export class ObjectInUse extends ObjectNotInPrerequisiteState {}
+export class ObjectInUse extends ObjectNotInPrerequisiteState { static override readonly sqlstate: string = "55006"; }
 /** SQLSTATE 55P02 (`cant_change_runtime_param`), class: Object Not In Prerequisite State. */
-export class CantChangeRuntimeParam extends ObjectNotInPrerequisiteState {}
+export class CantChangeRuntimeParam extends ObjectNotInPrerequisiteState { static override readonly sqlstate: string = "55P02"; }
 /** SQLSTATE 55P03 (`lock_not_available`), class: Object Not In Prerequisite State. */
-export class LockNotAvailable extends ObjectNotInPrerequisiteState {}
+export class LockNotAvailable extends ObjectNotInPrerequisiteState { static override readonly sqlstate: string = "55P03"; }
 /** SQLSTATE 55P04 (`unsafe_new_enum_value_usage`), class: Object Not In Prerequisite State. */
-export class UnsafeNewEnumValueUsage extends ObjectNotInPrerequisiteState {}
+export class UnsafeNewEnumValueUsage extends ObjectNotInPrerequisiteState { static override readonly sqlstate: string = "55P04"; }
 /** SQLSTATE 57000 (`operator_intervention`), class: Operator Intervention. */
-export class OperatorIntervention extends DatabaseError {}
+export class OperatorIntervention extends DatabaseError { static override readonly sqlstate: string = "57000"; }
 /** The statement was cancelled (by `statement_timeout` or a cancel request): SQLSTATE 57014. */
-export class QueryCanceled extends OperatorIntervention {}
+export class QueryCanceled extends OperatorIntervention { static override readonly sqlstate: string = "57014"; }
 /** SQLSTATE 57P01 (`admin_shutdown`), class: Operator Intervention. */
-export class AdminShutdown extends OperatorIntervention {}
+export class AdminShutdown extends OperatorIntervention { static override readonly sqlstate: string = "57P01"; }
 /** SQLSTATE 57P02 (`crash_shutdown`), class: Operator Intervention. */
-export class CrashShutdown extends OperatorIntervention {}
+export class CrashShutdown extends OperatorIntervention { static override readonly sqlstate: string = "57P02"; }
 /** SQLSTATE 57P03 (`cannot_connect_now`), class: Operator Intervention. */
-export class CannotConnectNow extends OperatorIntervention {}
+export class CannotConnectNow extends OperatorIntervention { static override readonly sqlstate: string = "57P03"; }
 /** SQLSTATE 57P04 (`database_dropped`), class: Operator Intervention. */
-export class DatabaseDropped extends OperatorIntervention {}
+export class DatabaseDropped extends OperatorIntervention { static override readonly sqlstate: string = "57P04"; }
 /** SQLSTATE 57P05 (`idle_session_timeout`), class: Operator Intervention. */
-export class IdleSessionTimeout extends OperatorIntervention {}
+export class IdleSessionTimeout extends OperatorIntervention { static override readonly sqlstate: string = "57P05"; }
 /** SQLSTATE 58000 (`system_error`), class: System Error (errors external to PostgreSQL itself). */
-export class SystemError extends DatabaseError {}
+export class SystemError extends DatabaseError { static override readonly sqlstate: string = "58000"; }
 /** SQLSTATE 58030 (`io_error`), class: System Error (errors external to PostgreSQL itself). */
-export class IoError extends SystemError {}
+export class IoError extends SystemError { static override readonly sqlstate: string = "58030"; }
 /** SQLSTATE 58P01 (`undefined_file`), class: System Error (errors external to PostgreSQL itself). */
-export class UndefinedFile extends SystemError {}
+export class UndefinedFile extends SystemError { static override readonly sqlstate: string = "58P01"; }
 /** SQLSTATE 58P02 (`duplicate_file`), class: System Error (errors external to PostgreSQL itself). */
-export class DuplicateFile extends SystemError {}
+export class DuplicateFile extends SystemError { static override readonly sqlstate: string = "58P02"; }
 /** SQLSTATE 72000 (`snapshot_too_old`), class: Snapshot Failure. */
-export class SnapshotTooOld extends DatabaseError {}
+export class SnapshotTooOld extends DatabaseError { static override readonly sqlstate: string = "72000"; }
 /** SQLSTATE F0000 (`config_file_error`), class: Configuration File Error. */
-export class ConfigFileError extends DatabaseError {}
+export class ConfigFileError extends DatabaseError { static override readonly sqlstate: string = "F0000"; }
 /** SQLSTATE F0001 (`lock_file_exists`), class: Configuration File Error. */
-export class LockFileExists extends ConfigFileError {}
+export class LockFileExists extends ConfigFileError { static override readonly sqlstate: string = "F0001"; }
 /** SQLSTATE HV000 (`fdw_error`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwError extends DatabaseError {}
+export class FdwError extends DatabaseError { static override readonly sqlstate: string = "HV000"; }
 /** SQLSTATE HV005 (`fdw_column_name_not_found`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwColumnNameNotFound extends FdwError {}
+export class FdwColumnNameNotFound extends FdwError { static override readonly sqlstate: string = "HV005"; }
 /** SQLSTATE HV002 (`fdw_dynamic_parameter_value_needed`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwDynamicParameterValueNeeded extends FdwError {}
+export class FdwDynamicParameterValueNeeded extends FdwError { static override readonly sqlstate: string = "HV002"; }
 /** SQLSTATE HV010 (`fdw_function_sequence_error`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwFunctionSequenceError extends FdwError {}
+export class FdwFunctionSequenceError extends FdwError { static override readonly sqlstate: string = "HV010"; }
 /** SQLSTATE HV021 (`fdw_inconsistent_descriptor_information`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInconsistentDescriptorInformation extends FdwError {}
+export class FdwInconsistentDescriptorInformation extends FdwError { static override readonly sqlstate: string = "HV021"; }
 /** SQLSTATE HV024 (`fdw_invalid_attribute_value`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidAttributeValue extends FdwError {}
+export class FdwInvalidAttributeValue extends FdwError { static override readonly sqlstate: string = "HV024"; }
 /** SQLSTATE HV007 (`fdw_invalid_column_name`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidColumnName extends FdwError {}
+export class FdwInvalidColumnName extends FdwError { static override readonly sqlstate: string = "HV007"; }
 /** SQLSTATE HV008 (`fdw_invalid_column_number`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidColumnNumber extends FdwError {}
+export class FdwInvalidColumnNumber extends FdwError { static override readonly sqlstate: string = "HV008"; }
 /** SQLSTATE HV004 (`fdw_invalid_data_type`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidDataType extends FdwError {}
+export class FdwInvalidDataType extends FdwError { static override readonly sqlstate: string = "HV004"; }
 /** SQLSTATE HV006 (`fdw_invalid_data_type_descriptors`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidDataTypeDescriptors extends FdwError {}
+export class FdwInvalidDataTypeDescriptors extends FdwError { static override readonly sqlstate: string = "HV006"; }
 /** SQLSTATE HV091 (`fdw_invalid_descriptor_field_identifier`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidDescriptorFieldIdentifier extends FdwError {}
+export class FdwInvalidDescriptorFieldIdentifier extends FdwError { static override readonly sqlstate: string = "HV091"; }
 /** SQLSTATE HV00B (`fdw_invalid_handle`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidHandle extends FdwError {}
+export class FdwInvalidHandle extends FdwError { static override readonly sqlstate: string = "HV00B"; }
 /** SQLSTATE HV00C (`fdw_invalid_option_index`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidOptionIndex extends FdwError {}
+export class FdwInvalidOptionIndex extends FdwError { static override readonly sqlstate: string = "HV00C"; }
 /** SQLSTATE HV00D (`fdw_invalid_option_name`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidOptionName extends FdwError {}
+export class FdwInvalidOptionName extends FdwError { static override readonly sqlstate: string = "HV00D"; }
 /** SQLSTATE HV090 (`fdw_invalid_string_length_or_buffer_length`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidStringLengthOrBufferLength extends FdwError {}
+export class FdwInvalidStringLengthOrBufferLength extends FdwError { static override readonly sqlstate: string = "HV090"; }
 /** SQLSTATE HV00A (`fdw_invalid_string_format`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidStringFormat extends FdwError {}
+export class FdwInvalidStringFormat extends FdwError { static override readonly sqlstate: string = "HV00A"; }
 /** SQLSTATE HV009 (`fdw_invalid_use_of_null_pointer`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwInvalidUseOfNullPointer extends FdwError {}
+export class FdwInvalidUseOfNullPointer extends FdwError { static override readonly sqlstate: string = "HV009"; }
 /** SQLSTATE HV014 (`fdw_too_many_handles`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwTooManyHandles extends FdwError {}
+export class FdwTooManyHandles extends FdwError { static override readonly sqlstate: string = "HV014"; }
 /** SQLSTATE HV001 (`fdw_out_of_memory`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwOutOfMemory extends FdwError {}
+export class FdwOutOfMemory extends FdwError { static override readonly sqlstate: string = "HV001"; }
 /** SQLSTATE HV00P (`fdw_no_schemas`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwNoSchemas extends FdwError {}
+export class FdwNoSchemas extends FdwError { static override readonly sqlstate: string = "HV00P"; }
 /** SQLSTATE HV00J (`fdw_option_name_not_found`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwOptionNameNotFound extends FdwError {}
+export class FdwOptionNameNotFound extends FdwError { static override readonly sqlstate: string = "HV00J"; }
 /** SQLSTATE HV00K (`fdw_reply_handle`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwReplyHandle extends FdwError {}
+export class FdwReplyHandle extends FdwError { static override readonly sqlstate: string = "HV00K"; }
 /** SQLSTATE HV00Q (`fdw_schema_not_found`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwSchemaNotFound extends FdwError {}
+export class FdwSchemaNotFound extends FdwError { static override readonly sqlstate: string = "HV00Q"; }
 /** SQLSTATE HV00R (`fdw_table_not_found`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwTableNotFound extends FdwError {}
+export class FdwTableNotFound extends FdwError { static override readonly sqlstate: string = "HV00R"; }
 /** SQLSTATE HV00L (`fdw_unable_to_create_execution`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwUnableToCreateExecution extends FdwError {}
+export class FdwUnableToCreateExecution extends FdwError { static override readonly sqlstate: string = "HV00L"; }
 /** SQLSTATE HV00M (`fdw_unable_to_create_reply`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwUnableToCreateReply extends FdwError {}
+export class FdwUnableToCreateReply extends FdwError { static override readonly sqlstate: string = "HV00M"; }
 /** SQLSTATE HV00N (`fdw_unable_to_establish_connection`), class: Foreign Data Wrapper Error (SQL/MED). */
-export class FdwUnableToEstablishConnection extends FdwError {}
+export class FdwUnableToEstablishConnection extends FdwError { static override readonly sqlstate: string = "HV00N"; }
 /** SQLSTATE P0000 (`plpgsql_error`), class: PL/pgSQL Error. */
-export class PlpgsqlError extends DatabaseError {}
+export class PlpgsqlError extends DatabaseError { static override readonly sqlstate: string = "P0000"; }
 /** SQLSTATE P0001 (`raise_exception`), class: PL/pgSQL Error. */
-export class RaiseException extends PlpgsqlError {}
+export class RaiseException extends PlpgsqlError { static override readonly sqlstate: string = "P0001"; }
 /** SQLSTATE P0002 (`no_data_found`), class: PL/pgSQL Error. */
-export class NoDataFound extends PlpgsqlError {}
+export class NoDataFound extends PlpgsqlError { static override readonly sqlstate: string = "P0002"; }
 /** SQLSTATE P0003 (`too_many_rows`), class: PL/pgSQL Error. */
-export class TooManyRows extends PlpgsqlError {}
+export class TooManyRows extends PlpgsqlError { static override readonly sqlstate: string = "P0003"; }
 /** SQLSTATE P0004 (`assert_failure`), class: PL/pgSQL Error. */
-export class AssertFailure extends PlpgsqlError {}
+export class AssertFailure extends PlpgsqlError { static override readonly sqlstate: string = "P0004"; }
 /** SQLSTATE XX000 (`internal_error`), class: Internal Error. */
-export class InternalError extends DatabaseError {}
+export class InternalError extends DatabaseError { static override readonly sqlstate: string = "XX000"; }
 /** SQLSTATE XX001 (`data_corrupted`), class: Internal Error. */
-export class DataCorrupted extends InternalError {}
+export class DataCorrupted extends InternalError { static override readonly sqlstate: string = "XX001"; }
 /** SQLSTATE XX002 (`index_corrupted`), class: Internal Error. */
-export class IndexCorrupted extends InternalError {}
-
-/** SQLSTATE → its class. */
-const byCode: ReadonlyMap<string, typeof DatabaseError> = new Map<string, typeof DatabaseError>([
-  ["03000", SqlStatementNotYetComplete],
-  ["08000", ConnectionException],
-  ["08003", ConnectionDoesNotExist],
-  ["08006", ConnectionFailure],
-  ["08001", SqlclientUnableToEstablishSqlconnection],
-  ["08004", SqlserverRejectedEstablishmentOfSqlconnection],
-  ["08007", TransactionResolutionUnknown],
-  ["08P01", ProtocolViolation],
-  ["09000", TriggeredActionException],
-  ["0A000", FeatureNotSupported],
-  ["0B000", InvalidTransactionInitiation],
-  ["0F000", LocatorException],
-  ["0F001", InvalidLocatorSpecification],
-  ["0L000", InvalidGrantor],
-  ["0LP01", InvalidGrantOperation],
-  ["0P000", InvalidRoleSpecification],
-  ["0Z000", DiagnosticsException],
-  ["0Z002", StackedDiagnosticsAccessedWithoutActiveHandler],
-  ["20000", CaseNotFound],
-  ["21000", CardinalityViolation],
-  ["22000", DataException],
-  ["2202E", ArraySubscriptError],
-  ["22021", CharacterNotInRepertoire],
-  ["22008", DatetimeFieldOverflow],
-  ["22012", DivisionByZero],
-  ["22005", ErrorInAssignment],
-  ["2200B", EscapeCharacterConflict],
-  ["22022", IndicatorOverflow],
-  ["22015", IntervalFieldOverflow],
-  ["2201E", InvalidArgumentForLogarithm],
-  ["22014", InvalidArgumentForNtileFunction],
-  ["22016", InvalidArgumentForNthValueFunction],
-  ["2201F", InvalidArgumentForPowerFunction],
-  ["2201G", InvalidArgumentForWidthBucketFunction],
-  ["22018", InvalidCharacterValueForCast],
-  ["22007", InvalidDatetimeFormat],
-  ["22019", InvalidEscapeCharacter],
-  ["2200D", InvalidEscapeOctet],
-  ["22025", InvalidEscapeSequence],
-  ["22P06", NonstandardUseOfEscapeCharacter],
-  ["22010", InvalidIndicatorParameterValue],
-  ["22023", InvalidParameterValue],
-  ["22013", InvalidPrecedingOrFollowingSize],
-  ["2201B", InvalidRegularExpression],
-  ["2201W", InvalidRowCountInLimitClause],
-  ["2201X", InvalidRowCountInResultOffsetClause],
-  ["2202H", InvalidTablesampleArgument],
-  ["2202G", InvalidTablesampleRepeat],
-  ["22009", InvalidTimeZoneDisplacementValue],
-  ["2200C", InvalidUseOfEscapeCharacter],
-  ["2200G", MostSpecificTypeMismatch],
-  ["22004", NullValueNotAllowed],
-  ["22002", NullValueNoIndicatorParameter],
-  ["22003", NumericValueOutOfRange],
-  ["2200H", SequenceGeneratorLimitExceeded],
-  ["22026", StringDataLengthMismatch],
-  ["22001", StringDataRightTruncation],
-  ["22011", SubstringError],
-  ["22027", TrimError],
-  ["22024", UnterminatedCString],
-  ["2200F", ZeroLengthCharacterString],
-  ["22P01", FloatingPointException],
-  ["22P02", InvalidTextRepresentation],
-  ["22P03", InvalidBinaryRepresentation],
-  ["22P04", BadCopyFileFormat],
-  ["22P05", UntranslatableCharacter],
-  ["22P07", DatumVersionMismatch],
-  ["2200L", NotAnXmlDocument],
-  ["2200M", InvalidXmlDocument],
-  ["2200N", InvalidXmlContent],
-  ["2200S", InvalidXmlComment],
-  ["2200T", InvalidXmlProcessingInstruction],
-  ["22030", DuplicateJsonObjectKeyValue],
-  ["22031", InvalidArgumentForSqlJsonDatetimeFunction],
-  ["22032", InvalidJsonText],
-  ["22033", InvalidSqlJsonSubscript],
-  ["22034", MoreThanOneSqlJsonItem],
-  ["22035", NoSqlJsonItem],
-  ["22036", NonNumericSqlJsonItem],
-  ["22037", NonUniqueKeysInAJsonObject],
-  ["22038", SingletonSqlJsonItemRequired],
-  ["22039", SqlJsonArrayNotFound],
-  ["2203A", SqlJsonMemberNotFound],
-  ["2203B", SqlJsonNumberNotFound],
-  ["2203C", SqlJsonObjectNotFound],
-  ["2203D", TooManyJsonArrayElements],
-  ["2203E", TooManyJsonObjectMembers],
-  ["2203F", SqlJsonScalarRequired],
-  ["2203G", SqlJsonItemCannotBeCastToTargetType],
-  ["23000", IntegrityConstraintViolation],
-  ["23001", RestrictViolation],
-  ["23502", NotNullViolation],
-  ["23503", ForeignKeyViolation],
-  ["23505", UniqueViolation],
-  ["23514", CheckViolation],
-  ["23P01", ExclusionViolation],
-  ["24000", InvalidCursorState],
-  ["25000", InvalidTransactionState],
-  ["25001", ActiveSqlTransaction],
-  ["25002", BranchTransactionAlreadyActive],
-  ["25008", HeldCursorRequiresSameIsolationLevel],
-  ["25003", InappropriateAccessModeForBranchTransaction],
-  ["25004", InappropriateIsolationLevelForBranchTransaction],
-  ["25005", NoActiveSqlTransactionForBranchTransaction],
-  ["25006", ReadOnlySqlTransaction],
-  ["25007", SchemaAndDataStatementMixingNotSupported],
-  ["25P01", NoActiveSqlTransaction],
-  ["25P02", InFailedSqlTransaction],
-  ["25P03", IdleInTransactionSessionTimeout],
-  ["26000", InvalidSqlStatementName],
-  ["27000", TriggeredDataChangeViolation],
-  ["28000", InvalidAuthorizationSpecification],
-  ["28P01", InvalidPassword],
-  ["2B000", DependentPrivilegeDescriptorsStillExist],
-  ["2BP01", DependentObjectsStillExist],
-  ["2D000", InvalidTransactionTermination],
-  ["2F000", SqlRoutineException],
-  ["2F005", FunctionExecutedNoReturnStatement],
-  ["2F002", ModifyingSqlDataNotPermitted],
-  ["2F003", ProhibitedSqlStatementAttempted],
-  ["2F004", ReadingSqlDataNotPermitted],
-  ["34000", InvalidCursorName],
-  ["38000", ExternalRoutineException],
-  ["38001", ContainingSqlNotPermitted],
-  ["38002", ModifyingSqlDataNotPermittedExt],
-  ["38003", ProhibitedSqlStatementAttemptedExt],
-  ["38004", ReadingSqlDataNotPermittedExt],
-  ["39000", ExternalRoutineInvocationException],
-  ["39001", InvalidSqlstateReturned],
-  ["39004", NullValueNotAllowedExt],
-  ["39P01", TriggerProtocolViolated],
-  ["39P02", SrfProtocolViolated],
-  ["39P03", EventTriggerProtocolViolated],
-  ["3B000", SavepointException],
-  ["3B001", InvalidSavepointSpecification],
-  ["3D000", InvalidCatalogName],
-  ["3F000", InvalidSchemaName],
-  ["40000", TransactionRollback],
-  ["40002", TransactionIntegrityConstraintViolation],
-  ["40001", SerializationFailure],
-  ["40003", StatementCompletionUnknown],
-  ["40P01", DeadlockDetected],
-  ["42000", SyntaxErrorOrAccessRuleViolation],
-  ["42601", SyntaxError],
-  ["42501", InsufficientPrivilege],
-  ["42846", CannotCoerce],
-  ["42803", GroupingError],
-  ["42P20", WindowingError],
-  ["42P19", InvalidRecursion],
-  ["42830", InvalidForeignKey],
-  ["42602", InvalidName],
-  ["42622", NameTooLong],
-  ["42939", ReservedName],
-  ["42804", DatatypeMismatch],
-  ["42P18", IndeterminateDatatype],
-  ["42P21", CollationMismatch],
-  ["42P22", IndeterminateCollation],
-  ["42809", WrongObjectType],
-  ["428C9", GeneratedAlways],
-  ["42703", UndefinedColumn],
-  ["42883", UndefinedFunction],
-  ["42P01", TableNotFound],
-  ["42P02", UndefinedParameter],
-  ["42704", UndefinedObject],
-  ["42701", DuplicateColumn],
-  ["42P03", DuplicateCursor],
-  ["42P04", DuplicateDatabase],
-  ["42723", DuplicateFunction],
-  ["42P05", DuplicatePreparedStatement],
-  ["42P06", DuplicateSchema],
-  ["42P07", DuplicateTable],
-  ["42712", DuplicateAlias],
-  ["42710", DuplicateObject],
-  ["42702", AmbiguousColumn],
-  ["42725", AmbiguousFunction],
-  ["42P08", AmbiguousParameter],
-  ["42P09", AmbiguousAlias],
-  ["42P10", InvalidColumnReference],
-  ["42611", InvalidColumnDefinition],
-  ["42P11", InvalidCursorDefinition],
-  ["42P12", InvalidDatabaseDefinition],
-  ["42P13", InvalidFunctionDefinition],
-  ["42P14", InvalidPreparedStatementDefinition],
-  ["42P15", InvalidSchemaDefinition],
-  ["42P16", InvalidTableDefinition],
-  ["42P17", InvalidObjectDefinition],
-  ["44000", WithCheckOptionViolation],
-  ["53000", InsufficientResources],
-  ["53100", DiskFull],
-  ["53200", OutOfMemory],
-  ["53300", TooManyConnections],
-  ["53400", ConfigurationLimitExceeded],
-  ["54000", ProgramLimitExceeded],
-  ["54001", StatementTooComplex],
-  ["54011", TooManyColumns],
-  ["54023", TooManyArguments],
-  ["55000", ObjectNotInPrerequisiteState],
-  ["55006", ObjectInUse],
-  ["55P02", CantChangeRuntimeParam],
-  ["55P03", LockNotAvailable],
-  ["55P04", UnsafeNewEnumValueUsage],
-  ["57000", OperatorIntervention],
-  ["57014", QueryCanceled],
-  ["57P01", AdminShutdown],
-  ["57P02", CrashShutdown],
-  ["57P03", CannotConnectNow],
-  ["57P04", DatabaseDropped],
-  ["57P05", IdleSessionTimeout],
-  ["58000", SystemError],
-  ["58030", IoError],
-  ["58P01", UndefinedFile],
-  ["58P02", DuplicateFile],
-  ["72000", SnapshotTooOld],
-  ["F0000", ConfigFileError],
-  ["F0001", LockFileExists],
-  ["HV000", FdwError],
-  ["HV005", FdwColumnNameNotFound],
-  ["HV002", FdwDynamicParameterValueNeeded],
-  ["HV010", FdwFunctionSequenceError],
-  ["HV021", FdwInconsistentDescriptorInformation],
-  ["HV024", FdwInvalidAttributeValue],
-  ["HV007", FdwInvalidColumnName],
-  ["HV008", FdwInvalidColumnNumber],
-  ["HV004", FdwInvalidDataType],
-  ["HV006", FdwInvalidDataTypeDescriptors],
-  ["HV091", FdwInvalidDescriptorFieldIdentifier],
-  ["HV00B", FdwInvalidHandle],
-  ["HV00C", FdwInvalidOptionIndex],
-  ["HV00D", FdwInvalidOptionName],
-  ["HV090", FdwInvalidStringLengthOrBufferLength],
-  ["HV00A", FdwInvalidStringFormat],
-  ["HV009", FdwInvalidUseOfNullPointer],
-  ["HV014", FdwTooManyHandles],
-  ["HV001", FdwOutOfMemory],
-  ["HV00P", FdwNoSchemas],
-  ["HV00J", FdwOptionNameNotFound],
-  ["HV00K", FdwReplyHandle],
-  ["HV00Q", FdwSchemaNotFound],
-  ["HV00R", FdwTableNotFound],
-  ["HV00L", FdwUnableToCreateExecution],
-  ["HV00M", FdwUnableToCreateReply],
-  ["HV00N", FdwUnableToEstablishConnection],
-  ["P0000", PlpgsqlError],
-  ["P0001", RaiseException],
-  ["P0002", NoDataFound],
-  ["P0003", TooManyRows],
-  ["P0004", AssertFailure],
-  ["XX000", InternalError],
-  ["XX001", DataCorrupted],
-  ["XX002", IndexCorrupted],
-]);
+export class IndexCorrupted extends InternalError { static override readonly sqlstate: string = "XX002"; }
 
 /** Every generated class by name (to rebuild errors that crossed a worker boundary). */
 export const sqlstateClasses: Readonly<Record<string, typeof DatabaseError>> = Object.freeze({
@@ -1020,6 +766,9 @@ export const sqlstateClasses: Readonly<Record<string, typeof DatabaseError>> = O
   DataCorrupted,
   IndexCorrupted,
 });
+
+/** SQLSTATE → its class. */
+const byCode: ReadonlyMap<string, typeof DatabaseError> = new Map(Object.values(sqlstateClasses).map((c) => [c.sqlstate!, c]));
 
 /**
  * The class for SQLSTATE `code`: its own, else its class's (`…000`), else {@link DatabaseError} (codes a newer
