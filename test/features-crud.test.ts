@@ -115,13 +115,13 @@ describe("statement builders", () => {
     assert.throws(() => updateWhereStatement(t, {}, { id: 1 }), /values must set at least one column/);
     assert.throws(() => upsertStatement(t, {}, "id"), /the row must have at least one column/);
     assert.throws(() => upsertStatement(t, { id: 1 }, "key"), /conflictColumns names "key", which is not a key of the row/);
-    assert.throws(() => upsertStatement(t, { id: 1 }, []), /conflictColumns must be a column name or a non-empty array/);
+    assert.throws(() => upsertStatement(t, { id: 1 }, []), /conflictColumns must name at least one column/);
     assert.throws(() => upsertStatement(t, { id: 1, a: 2 }, "id", ["b"]), /updateColumns names "b"/);
     assert.throws(() => upsertStatement(t, { id: 1, a: 2 }, "id", ["b;"]), InvalidIdentifier);
     assert.throws(() => paginateStatement(t, { limit: -1 }), /limit must be an integer ≥ 0/);
     assert.throws(() => paginateStatement(t, { limit: 1, offset: 0.5 }), /offset must be an integer ≥ 0/);
     assert.throws(() => paginateStatement(t, { limit: 1, descending: true }), /descending needs orderBy/);
-    assert.throws(() => paginateStatement(t, { limit: 1, orderBy: [] }), /orderBy must be a column name or a non-empty array/);
+    assert.throws(() => paginateStatement(t, { limit: 1, orderBy: [] }), /orderBy must name at least one column/);
     assert.throws(() => countStatement(t, new Map([["id", 1]])), /where must be a plain object/);
     assert.throws(() => countStatement(t, [["id", 1]]), /where must be a plain object/);
   });

@@ -138,7 +138,6 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return wait === undefined ? session : wait.then(() => this.#ready());
   }
 
-
   /**
    * Runs `fn` with this transaction's own session, with the checks its statements get (refused once finished;
    * waits while a savepoint callback runs beneath it). What `fn` runs (a COPY, a cursor) is part of the

@@ -43,7 +43,7 @@ const KIND_WORDS: Record<BaseKind, string> = {
 export function checkOptions<T extends object>(method: string, options: T | null | undefined, shape: Record<string, OptionKind>): Partial<T> {
   if (options === undefined || options === null) return {};
   if (typeof options !== "object" || Array.isArray(options) || Object.getPrototypeOf(options) !== Object.prototype) {
-    throw new ParameterError(`${method}(): the options must be a plain object, got ${describe(options)}`);
+    throw new ParameterError(`${method}(): the options must be a plain object, got ${describeType(options)}`);
   }
   for (const [key, value] of Object.entries(options)) {
     const kind = shape[key];
@@ -52,13 +52,15 @@ export function checkOptions<T extends object>(method: string, options: T | null
     }
     if (value === undefined || (value === null && kind.endsWith("?"))) continue;
     const base = kind.replace("?", "") as BaseKind;
-    if (!hasKind(value, base)) throw new ParameterError(`${method}(): option ${key} must be ${KIND_WORDS[base]}, got ${describe(value)}`);
+    if (!hasKind(value, base)) throw new ParameterError(`${method}(): option ${key} must be ${KIND_WORDS[base]}, got ${describeType(value)}`);
   }
   return options;
 }
 
-function describe(v: unknown): string {
+/** What a value is, for messages that must not show it: `null`, `an array`, its class name, or its type. */
+export function describeType(v: unknown): string {
   if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
   if (typeof v === "object") return (v as { constructor?: { name?: string } }).constructor?.name ?? "an object";
   return typeof v;
 }

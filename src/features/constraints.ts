@@ -5,10 +5,9 @@
 import { ParameterError } from "../errors.js";
 import { checkOptions } from "../core/options.js";
 import { ident, idents, join, keyword, sql, type Sql } from "../sql/compose.js";
-import { validateIdentifiers } from "../sql/identifiers.js";
 import { defaultName } from "./names.js";
 import type { Executor } from "./registry.js";
-import { IN_SCHEMA, requireTable, target, type InSchema, type Target } from "./target.js";
+import { IN_SCHEMA, columnList, requireTable, target, type InSchema, type Target } from "./target.js";
 
 /** The referential actions of a foreign key (any case, runs of spaces ignored: `"set null"`). */
 export const FK_ACTIONS = ["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"] as const;
@@ -44,15 +43,6 @@ export interface ConstraintInfo {
   columns: string[];
   /** As `pg_get_constraintdef` gives it (`PRIMARY KEY (id)`, `FOREIGN KEY (a) REFERENCES t(b) ON DELETE CASCADE`). */
   definition: string;
-}
-
-/** A non-empty list of column names (a single name or an array). */
-export function columnNames(method: string, what: string, columns: unknown): string[] {
-  if (typeof columns === "string") return validateIdentifiers([columns], "column");
-  if (!Array.isArray(columns)) throw new ParameterError(`${method}(): ${what} must be a column name or an array of column names`);
-  const list = validateIdentifiers(columns, "column");
-  if (list.length === 0) throw new ParameterError(`${method}(): ${what} must name at least one column`);
-  return list;
 }
 
 /** `ALTER TABLE "s"."t" ADD CONSTRAINT "name" PRIMARY KEY ("c", …)`. */
@@ -93,7 +83,7 @@ const CONSTRAINT_OPTIONS = { schema: "string", name: "string" } as const;
 export async function addPrimaryKey(db: Executor, table: string, columns: string | readonly string[], options?: ConstraintOptions): Promise<string> {
   const o = checkOptions("addPrimaryKey", options, CONSTRAINT_OPTIONS);
   const t = target("addPrimaryKey", table, o.schema);
-  const cols = columnNames("addPrimaryKey", "columns", columns);
+  const cols = columnList("addPrimaryKey", "columns", columns);
   const name = o.name ?? defaultName(t.name, [], "pkey");
   const stmt = addPrimaryKeyStatement(t, name, cols);
   await requireTable(db, t);
@@ -109,7 +99,7 @@ export async function addPrimaryKey(db: Executor, table: string, columns: string
 export async function addUniqueConstraint(db: Executor, table: string, columns: string | readonly string[], options?: ConstraintOptions): Promise<string> {
   const o = checkOptions("addUniqueConstraint", options, CONSTRAINT_OPTIONS);
   const t = target("addUniqueConstraint", table, o.schema);
-  const cols = columnNames("addUniqueConstraint", "columns", columns);
+  const cols = columnList("addUniqueConstraint", "columns", columns);
   const name = o.name ?? defaultName(t.name, cols, "key");
   const stmt = addUniqueStatement(t, name, cols);
   await requireTable(db, t);
@@ -139,8 +129,8 @@ export async function addForeignKey(
   const o = checkOptions("addForeignKey", options, { ...CONSTRAINT_OPTIONS, refSchema: "string", onDelete: "string", onUpdate: "string" });
   const t = target("addForeignKey", table, o.schema);
   const ref = target("addForeignKey", refTable, o.refSchema ?? (typeof refTable === "string" && refTable.includes(".") ? undefined : t.schema));
-  const cols = columnNames("addForeignKey", "columns", columns);
-  const refCols = columnNames("addForeignKey", "refColumns", refColumns);
+  const cols = columnList("addForeignKey", "columns", columns);
+  const refCols = columnList("addForeignKey", "refColumns", refColumns);
   if (cols.length !== refCols.length) {
     throw new ParameterError(`addForeignKey(): ${cols.length} column(s) reference ${refCols.length} column(s); the lists must pair up`);
   }

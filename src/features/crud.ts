@@ -9,8 +9,8 @@ import { checkOptions } from "../core/options.js";
 import { DatabaseError, ParameterError } from "../errors.js";
 import { ident, idents, join, sql, type Sql } from "../sql/compose.js";
 import type { Executor } from "./registry.js";
-import { IN_SCHEMA, tableNotFound, target, type Target } from "./target.js";
-import { Binds, checkCount, entriesOf, nameList, whereClause } from "./where.js";
+import { IN_SCHEMA, columnList, tableNotFound, target, type Target } from "./target.js";
+import { Binds, checkCount, entriesOf, whereClause } from "./where.js";
 
 /** The column names of row type `R` (any string for the default {@link Row}). */
 export type ColumnOf<R> = Extract<keyof R, string>;
@@ -119,7 +119,7 @@ export interface Built {
 export function upsertStatement(t: Target, row: unknown, conflictColumns: unknown, updateColumns?: unknown): Built & { fallback?: Built } {
   const entries = entriesOf("upsert", "row", row);
   const keys = entries.map(([k]) => k);
-  const conflict = nameList("upsert", "conflictColumns", conflictColumns);
+  const conflict = columnList("upsert", "conflictColumns", conflictColumns);
   const update = updateColumns === undefined ? keys.filter((k) => !conflict.includes(k)) : (updateColumns as string[]);
   // Names first (an invalid one is an InvalidIdentifier whatever else is wrong), then how they fit the row.
   const columns = entries.length === 0 ? undefined : idents(keys, "column");
@@ -195,7 +195,7 @@ export function paginateStatement(t: Target, options: Omit<PaginateOptions, "sch
   if (descending && orderBy === undefined) throw new ParameterError("paginate(): descending needs orderBy");
   const binds = new Binds();
   const cond = whereClause("paginate", where, binds, false);
-  const order = orderBy === undefined ? undefined : nameList("paginate", "orderBy", orderBy).map((c) => join([ident(c, "column"), descending && sql`DESC`], " "));
+  const order = orderBy === undefined ? undefined : columnList("paginate", "orderBy", orderBy).map((c) => join([ident(c, "column"), descending && sql`DESC`], " "));
   const page = sql`LIMIT ${binds.add(limit)} OFFSET ${binds.add(offset)}`;
   const stmt = sql`SELECT * FROM ${join([t.sql, cond, order && sql`ORDER BY ${order}`, page], " ")}`;
   return { stmt, values: binds.values };

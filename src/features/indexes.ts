@@ -5,11 +5,10 @@
 import { DuplicateTable, ObjectNotInPrerequisiteState, ParameterError } from "../errors.js";
 import { checkOptions } from "../core/options.js";
 import { ident, idents, join, keyword, pickKeyword, sql, type Sql } from "../sql/compose.js";
-import { columnNames } from "./constraints.js";
 import { defaultName } from "./names.js";
 import { expression } from "./predicate.js";
 import type { Executor } from "./registry.js";
-import { IN_SCHEMA, requireTable, runAlone, target, type InSchema, type Target } from "./target.js";
+import { IN_SCHEMA, columnList, requireTable, runAlone, target, type InSchema, type Target } from "./target.js";
 
 /** The index access methods `createIndex` accepts (any case). */
 export const INDEX_METHODS = ["btree", "hash", "gist", "spgist", "gin", "brin"] as const;
@@ -213,13 +212,13 @@ export async function createIndex(db: Executor, table: string, columns: string |
     ifNotExists: "boolean",
   });
   const t = target("createIndex", table, o.schema);
-  const cols = columnNames("createIndex", "columns", columns);
+  const cols = columnList("createIndex", "columns", columns);
   const spec: IndexSpec = {
     ...o,
     table: t,
     name: o.name ?? defaultName(t.name, cols, "idx"),
     columns: cols,
-    include: o.include === undefined || (Array.isArray(o.include) && o.include.length === 0) ? undefined : columnNames("createIndex", "option include", o.include),
+    include: o.include === undefined || (Array.isArray(o.include) && o.include.length === 0) ? undefined : columnList("createIndex", "option include", o.include),
   };
   const stmt = createIndexStatement(spec); // every name, keyword and the predicate are checked here
   const method = pickKeyword(spec.method ?? "btree", INDEX_METHODS, "index method");

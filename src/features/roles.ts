@@ -9,7 +9,7 @@
 import { checkOptions } from "../core/options.js";
 import { ParameterError, TscopgError, UndefinedObject } from "../errors.js";
 import { ident, idents, integer, join, literal, sql, type Sql } from "../sql/compose.js";
-import { validateIdentifier } from "../sql/identifiers.js";
+import { describeValue, validateIdentifier } from "../sql/identifiers.js";
 import type { Executor } from "./registry.js";
 import { checkPassword, scramSha256Verifier } from "./scram-verifier.js";
 
@@ -101,8 +101,7 @@ const TIMESTAMP_RE =
  */
 export function validUntilLiteral(method: string, value: unknown): Sql {
   const bad = (why: string): never => {
-    const shown = typeof value === "string" ? JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value) : typeof value;
-    throw new ParameterError(`${method}(): invalid validUntil ${shown}: ${why}`);
+    throw new ParameterError(`${method}(): invalid validUntil ${describeValue(value)}: ${why}`);
   };
   let text: string;
   if (value instanceof Date) {

@@ -5,10 +5,22 @@
  * @module
  */
 import { InvalidSchemaName, ParameterError, TableNotFound } from "../errors.js";
-import { splitQualifiedName, type IdentifierKind } from "../sql/identifiers.js";
+import { splitQualifiedName, validateIdentifiers, type IdentifierKind } from "../sql/identifiers.js";
 import { qualified, type Sql } from "../sql/compose.js";
 import type { StatementResult } from "../core/statement-result.js";
 import type { Executor } from "./registry.js";
+
+/**
+ * The column names of a column-list argument or option (a name, or a non-empty array of names), validated.
+ * @throws {@link ParameterError} for anything else or an empty array; {@link InvalidIdentifier} for an invalid name.
+ */
+export function columnList(method: string, what: string, columns: unknown): string[] {
+  if (typeof columns === "string") return validateIdentifiers([columns], "column");
+  if (!Array.isArray(columns)) throw new ParameterError(`${method}(): ${what} must be a column name or an array of column names`);
+  const list = validateIdentifiers(columns, "column");
+  if (list.length === 0) throw new ParameterError(`${method}(): ${what} must name at least one column`);
+  return list;
+}
 
 /** Options naming the schema a table lives in (default `public`; `"schema.table"` also works). */
 export interface InSchema {

@@ -4,6 +4,7 @@
  * names, values bind parameters; `null` → `IS NULL`, an array → `= ANY($n)`).
  * @module
  */
+import { describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { ident, integer, join, sql, type Sql } from "../sql/compose.js";
 
@@ -25,13 +26,6 @@ export function checkCount(method: string, what: string, value: unknown): assert
   integer(value, `${method}(): ${what}`, 0);
 }
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "object") return (v as { constructor?: { name?: string } }).constructor?.name ?? "an object";
-  return typeof v;
-}
-
 /**
  * The entries of a row, a set of values or a where-object: it must be a plain object, and no value may be
  * `undefined` (the driver would send NULL; in a where-object a dropped condition would widen an update or a
@@ -42,7 +36,7 @@ function describe(v: unknown): string {
 export function entriesOf(method: string, what: string, obj: unknown): [string, unknown][] {
   const proto: unknown = typeof obj === "object" && obj !== null ? Object.getPrototypeOf(obj) : undefined;
   if (proto !== Object.prototype && proto !== null) {
-    throw new ParameterError(`${method}(): ${what} must be a plain object of column → value, got ${describe(obj)}`);
+    throw new ParameterError(`${method}(): ${what} must be a plain object of column → value, got ${describeType(obj)}`);
   }
   const entries = Object.entries(obj as Record<string, unknown>);
   for (const [key, value] of entries) {
@@ -75,11 +69,4 @@ export function whereClause(method: string, where: unknown, binds: Binds, requir
     return sql`${col} = ${binds.add(value)}`;
   });
   return sql`WHERE ${join(conditions, " AND ")}`;
-}
-
-/** The names of `list` (a name or an array of names), for column-list arguments and options. */
-export function nameList(method: string, what: string, list: unknown): string[] {
-  if (typeof list === "string") return [list];
-  if (Array.isArray(list) && list.length > 0) return list as string[];
-  throw new ParameterError(`${method}(): ${what} must be a column name or a non-empty array of them, got ${Array.isArray(list) ? "an empty array" : describe(list)}`);
 }

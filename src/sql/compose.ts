@@ -15,7 +15,7 @@
  * @module
  */
 import { InvalidIdentifier, ParameterError } from "../errors.js";
-import { qualifiedName, quoteIdentifier, quoteIdentifiers, quoteLiteral, type IdentifierKind } from "./identifiers.js";
+import { describeValue, qualifiedName, quoteIdentifier, quoteIdentifiers, quoteLiteral, type IdentifierKind } from "./identifiers.js";
 
 /** A piece of SQL text built by this module. */
 export class Sql {
@@ -106,8 +106,7 @@ export function pickKeyword<K extends string>(value: unknown, allowed: readonly 
     const hit = allowed.find((k) => k.toUpperCase() === wanted);
     if (hit !== undefined && /^[A-Za-z_ ]+$/.test(value.trim())) return hit;
   }
-  const shown = typeof value === "string" ? JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value) : typeof value;
-  throw new InvalidIdentifier(`invalid ${what} ${shown}: expected one of ${allowed.join(", ")}`, value);
+  throw new InvalidIdentifier(`invalid ${what} ${describeValue(value)}: expected one of ${allowed.join(", ")}`, value);
 }
 
 /** {@link pickKeyword} as a fragment (the entry of `allowed`, as written there). */

@@ -7,6 +7,7 @@
  */
 import { ParameterError } from "../errors.js";
 import { ident, join, literal, sql, type Sql } from "./compose.js";
+import { describeValue } from "./identifiers.js";
 
 /** What `CREATE DATABASE` may set. */
 export interface CreateDatabaseClauses {
@@ -31,8 +32,7 @@ const ENCODING_RE = /^[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*$/;
  */
 export function checkEncoding(encoding: unknown): string {
   if (typeof encoding !== "string" || encoding.length > 32 || !ENCODING_RE.test(encoding)) {
-    const shown = typeof encoding === "string" ? JSON.stringify(encoding.length > 40 ? `${encoding.slice(0, 40)}…` : encoding) : typeof encoding;
-    throw new ParameterError(`invalid encoding ${shown}: expected an encoding name such as UTF8, LATIN1 or EUC_JP`);
+    throw new ParameterError(`invalid encoding ${describeValue(encoding)}: expected an encoding name such as UTF8, LATIN1 or EUC_JP`);
   }
   return encoding;
 }

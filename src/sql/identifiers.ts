@@ -44,9 +44,10 @@ const UNPRINTABLE_RE = /[\p{C}\p{Zl}\p{Zp}]/gu;
 
 /**
  * Renders a rejected value for an error message: JSON-quoted, with control, format (e.g. U+202E), unassigned
- * and separator characters escaped as `\uXXXX`, and cut after 200 characters. Never throws.
+ * and separator characters escaped as `\uXXXX`, and cut after 200 characters. Never throws. Every message that
+ * shows a caller's rejected name, keyword or value uses it (a hostile input cannot forge the message's text).
  */
-function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === "string") {
     const shown = value.length > 200 ? `${value.slice(0, 200)}…` : value;
     return JSON.stringify(shown).replace(UNPRINTABLE_RE, (ch) => {
@@ -64,7 +65,7 @@ function describe(value: unknown): string {
 }
 
 function fail(kind: string, value: unknown, reason: string): never {
-  throw new InvalidIdentifier(`invalid ${kind} name ${describe(value)}: ${reason}`, value);
+  throw new InvalidIdentifier(`invalid ${kind} name ${describeValue(value)}: ${reason}`, value);
 }
 
 /**
@@ -182,7 +183,7 @@ function validatePart(whole: string, part: string, kind: IdentifierKind): string
     return validateIdentifier(part, kind);
   } catch (err) {
     if (!(err instanceof InvalidIdentifier)) throw err;
-    throw new InvalidIdentifier(`${err.message} (in qualified name ${describe(whole)})`, whole);
+    throw new InvalidIdentifier(`${err.message} (in qualified name ${describeValue(whole)})`, whole);
   }
 }
 
@@ -228,7 +229,7 @@ export function qualifiedName(schema: string | null | undefined, name: string, k
  */
 export function quoteLiteral(value: string): string {
   if (typeof value !== "string") {
-    throw new ParameterError(`quoteLiteral expects a string, got ${describe(value)}`);
+    throw new ParameterError(`quoteLiteral expects a string, got ${describeValue(value)}`);
   }
   if (value.includes("\u0000")) {
     throw new ParameterError("a string literal cannot contain a NUL (\\u0000) character");
