@@ -7,9 +7,9 @@ import { validateIdentifier } from "../sql/identifiers.js";
 import { listConstraints, readConstraints, type ConstraintInfo, type ForeignKeyAction } from "./constraints.js";
 import { listIndexes, type IndexInfo } from "./indexes.js";
 import type { Executor } from "./registry.js";
-import { tableSize } from "./sizes.js";
-import { rowCount, tableInfo, type ColumnInfo } from "./tables.js";
-import { IN_SCHEMA, requireSchema, target, type InSchema } from "./target.js";
+import { sizeOf } from "./sizes.js";
+import { relationsOfKind, rowCount, tableInfo, type ColumnInfo } from "./tables.js";
+import { IN_SCHEMA, target, type InSchema } from "./target.js";
 
 /** A primary key: its constraint name and its columns in key order. */
 export interface PrimaryKeyInfo {
@@ -58,17 +58,6 @@ export async function foreignKeys(db: Executor, table: string, options?: InSchem
     onDelete: r.onDelete as ForeignKeyAction,
     onUpdate: r.onUpdate as ForeignKeyAction,
   }));
-}
-
-/** Relations of kinds `kinds` in `schema`, sorted by name. */
-async function relationsOfKind(db: Executor, schema: string, kinds: string[]): Promise<string[]> {
-  const rows = await db.execute<{ name: string }>(
-    `SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = ANY ($2::"char"[]) ORDER BY c.relname`,
-    [schema, kinds],
-  );
-  if (rows.length === 0) await requireSchema(db, schema);
-  return rows.map((r) => r.name);
 }
 
 /**
@@ -145,10 +134,7 @@ export async function describe(db: Executor, table: string, options?: InSchema):
     foreignKeys: await foreignKeys(db, t.name, at),
     indexes: await listIndexes(db, t.name, at),
     constraints: await listConstraints(db, t.name, at),
-    size: {
-      bytes: (await tableSize(db, t.name, { ...at, pretty: false })) as bigint,
-      pretty: (await tableSize(db, t.name, at)) as string,
-    },
+    size: await sizeOf(db, t),
     rowCount: await rowCount(db, t.name, at),
   };
 }

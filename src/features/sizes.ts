@@ -7,7 +7,7 @@ import { checkOptions } from "../core/options.js";
 import { validateIdentifier } from "../sql/identifiers.js";
 import { sql, type Sql } from "../sql/compose.js";
 import type { Executor } from "./registry.js";
-import { requireSchema, tableNotFound, target } from "./target.js";
+import { requireSchema, tableNotFound, target, type Target } from "./target.js";
 import { checkCount } from "./where.js";
 
 /** One table's sizes, as {@link tableSizes} lists them. */
@@ -87,10 +87,15 @@ export interface TableSizeOptions {
  */
 export async function tableSize(db: Executor, table: string, options?: TableSizeOptions): Promise<string | bigint> {
   const { schema, pretty = true } = checkOptions("tableSize", options, { schema: "string", pretty: "boolean" });
-  const t = target("tableSize", table, schema);
+  const size = await sizeOf(db, target("tableSize", table, schema));
+  return pretty ? size.pretty : size.bytes;
+}
+
+/** The total size of relation `t`, in bytes and pretty-printed, in one statement. @throws {@link TableNotFound} */
+export async function sizeOf(db: Executor, t: Target): Promise<{ bytes: bigint; pretty: string }> {
   const row = await db.fetchOne<{ bytes: bigint; pretty: string }>(tableSizeStatement().text, [t.schema, t.name]);
   if (row === null) throw tableNotFound(t);
-  return pretty ? row.pretty : row.bytes;
+  return { bytes: row.bytes, pretty: row.pretty };
 }
 
 /** Options of {@link tableSizes}. */

@@ -56,11 +56,18 @@ export function truncateTableStatement(t: Target, options: { restartIdentity?: b
  */
 export async function listTables(db: Executor, options?: InSchema): Promise<string[]> {
   const { schema = "public" } = checkOptions("listTables", options, IN_SCHEMA);
-  validateIdentifier(schema, "schema");
+  return relationsOfKind(db, validateIdentifier(schema, "schema"), ["r", "p"]);
+}
+
+/**
+ * The relations of kinds `kinds` (`pg_class.relkind`) in `schema`, sorted by name.
+ * @throws `InvalidSchemaName` when there are none because the schema does not exist.
+ */
+export async function relationsOfKind(db: Executor, schema: string, kinds: string[]): Promise<string[]> {
   const rows = await db.execute<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
-    [schema],
+    `SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = ANY ($2::"char"[]) ORDER BY c.relname`,
+    [schema, kinds],
   );
   if (rows.length === 0) await requireSchema(db, schema);
   return rows.map((r) => r.name);

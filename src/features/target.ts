@@ -9,6 +9,7 @@ import { splitQualifiedName, validateIdentifiers, type IdentifierKind } from "..
 import { qualified, type Sql } from "../sql/compose.js";
 import type { StatementResult } from "../core/statement-result.js";
 import type { Executor } from "./registry.js";
+import { schemaExists } from "./schemas.js";
 
 /**
  * The column names of a column-list argument or option (a name, or a non-empty array of names), validated.
@@ -82,8 +83,7 @@ export function tableNotFound(t: Target): TableNotFound {
  * list what a schema holds call it when the list is empty, so that a misspelt schema is an error, not `[]`.
  */
 export async function requireSchema(db: Executor, name: string): Promise<void> {
-  const found = await db.fetchVal<boolean>("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [name]);
-  if (found !== true) throw new InvalidSchemaName(`schema "${name}" does not exist`, { code: "3F000", schema: name });
+  if (!(await schemaExists(db, name))) throw new InvalidSchemaName(`schema "${name}" does not exist`, { code: "3F000", schema: name });
 }
 
 /**
