@@ -177,12 +177,13 @@ const CONSTRAINT_QUERY = `SELECT c.conname::text AS name,
 
 /**
  * The constraints of table `t` (all, or those of one `contype`: `p`, `f`, `u`, …), sorted by name, with what
- * the introspection methods need. Checks that the table exists first.
+ * the introspection methods need. Whether the table exists is asked only when it has none.
  * @throws {@link TableNotFound}.
  */
 export async function readConstraints(db: Executor, t: Target, contype: "p" | "f" | "u" | null = null): Promise<ConstraintRow[]> {
-  await requireTable(db, t);
-  return db.execute<ConstraintRow>(CONSTRAINT_QUERY, [t.schema, t.name, contype]);
+  const rows = await db.execute<ConstraintRow>(CONSTRAINT_QUERY, [t.schema, t.name, contype]);
+  if (rows.length === 0) await requireTable(db, t);
+  return rows;
 }
 
 /**

@@ -284,8 +284,8 @@ export async function dropIndex(db: Executor, name: string, options?: DropIndexO
 export async function listIndexes(db: Executor, table: string, options?: InSchema): Promise<IndexInfo[]> {
   const o = checkOptions("listIndexes", options, IN_SCHEMA);
   const t = target("listIndexes", table, o.schema);
-  await requireTable(db, t);
   const rows = await db.execute<IndexRow>(indexQuery(false), [t.schema, t.name]);
+  if (rows.length === 0) await requireTable(db, t); // none: no indexes, or no table
   return rows.map(({ table: _table, ...info }) => info);
 }
 
