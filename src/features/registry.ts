@@ -9,6 +9,8 @@
 import type { Mode, Out, QueryApi } from "../core/api.js";
 import type { Queryable } from "../core/queryable.js";
 import { constraintFeatures } from "./constraints.js";
+import { bulkFeatures, type BulkApi } from "./bulk.js";
+import { copyFeatures, type CopyApi } from "./copy.js";
 import { crudFeatures, type CrudApi } from "./crud.js";
 import { databaseFeatures } from "./databases.js";
 import { extensionFeatures } from "./extensions.js";
@@ -16,9 +18,11 @@ import { grantFeatures } from "./grants.js";
 import { indexFeatures } from "./indexes.js";
 import { introspectionFeatures } from "./introspection.js";
 import { maintenanceFeatures } from "./maintenance.js";
+import { notifyFeatures, type NotifyApi } from "./notify.js";
 import { roleFeatures } from "./roles.js";
 import { schemaFeatures } from "./schemas.js";
 import { sizeFeatures } from "./sizes.js";
+import { streamFeatures, type StreamApi } from "./stream.js";
 import { tableFeatures } from "./tables.js";
 
 /**
@@ -69,8 +73,14 @@ export const registry = {
   maint: group(sizeFeatures, maintenanceFeatures),
 } as const;
 
-/** Features reached flat only, as pycopg 0.10 has its CRUD helpers on the database itself. */
-export const flatFeatures = group(crudFeatures);
+/** Features reached flat only, as pycopg 0.10 has its CRUD, bulk, COPY, streaming and pub/sub methods on the database itself. */
+export const flatFeatures = group(crudFeatures, bulkFeatures, copyFeatures, streamFeatures, notifyFeatures);
+
+/**
+ * The flat features' method types, written out by their modules so that row type parameters stay generic (the
+ * registry uses these instead of the types it derives from the functions).
+ */
+export type FlatApi<M extends Mode> = CrudApi<M> & BulkApi<M> & CopyApi<M> & StreamApi<M> & NotifyApi<M>;
 
 export type Registry = typeof registry;
 export type NamespaceName = keyof Registry;
@@ -84,8 +94,8 @@ export type NamespaceApi<NS, M extends Mode> = { readonly [K in keyof NS]: Featu
 
 /** Every feature as a flat method, plus one namespace object per namespace: what every executor has, in mode `M`. */
 export type FeatureApi<M extends Mode> = UnionToIntersection<{ [N in NamespaceName]: NamespaceApi<Registry[N], M> }[NamespaceName]> &
-  CrudApi<M> &
-  Omit<NamespaceApi<typeof flatFeatures, M>, keyof CrudApi<M>> & {
+  FlatApi<M> &
+  Omit<NamespaceApi<typeof flatFeatures, M>, keyof FlatApi<M>> & {
     readonly [N in NamespaceName]: NamespaceApi<Registry[N], M>;
   };
 
