@@ -8,6 +8,8 @@ import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholder
 import { encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
+import { watchAbort, watched, type AbortWatch } from "./cancel.js";
+import { statementOn } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
 
@@ -92,6 +94,9 @@ export abstract class Queryable implements QueryApi<"async"> {
     pick: (r: QueryResult) => T,
     make?: MakeQuery,
   ): Promise<T> {
+    if (options != null && (options.signal !== undefined || options.timeout !== undefined)) {
+      return located(this.#runCancellable(sql, params, options, pick, make), sql);
+    }
     let text: string;
     let values: unknown[] | undefined;
     let session: PgSession | Promise<PgSession>;
@@ -105,6 +110,24 @@ export abstract class Queryable implements QueryApi<"async"> {
     }
     if (session instanceof PgSession) return located(session.query(text, values, pick, make), sql);
     return located(session.then((s) => s.query(text, values, pick, make)), sql);
+  }
+
+  /**
+   * {@link #run} for a statement with a `signal` or a `timeout` (see `cancel-statement.ts`). On the database's
+   * shared pipelined connection a cancel request could stop another caller's statement, so such a statement runs
+   * on a dedicated session instead (as `autocommit` statements do; inside a transaction, on its session as usual).
+   */
+  async #runCancellable<T>(sql: string, params: QueryParams | null | undefined, options: ExecuteOptions, pick: (r: QueryResult) => T, make?: MakeQuery): Promise<T> {
+    const q = prepareQuery(sql, params);
+    const values = encodeParams(q.values);
+    const watch = watchAbort(undefined, options)!;
+    try {
+      const session = await this._sessionFor(options, sql);
+      if (!session.pipelined) return await statementOn(session, watch, q.text, values, pick, make);
+      return await this._withOwnSession((own) => statementOn(own, watch, q.text, values, pick, make));
+    } finally {
+      watch.dispose();
+    }
   }
 
   /**
@@ -155,8 +178,9 @@ export abstract class Queryable implements QueryApi<"async"> {
 
   async #runMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
     checkSqlText(sql); // also when there is nothing to run
-    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", options, MANY_OPTIONS);
+    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", withoutCancelOptions(options), MANY_OPTIONS);
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ParameterError(`executeMany(): chunkSize must be an integer ≥ 1, got ${chunkSize}`);
+    const watch = watchAbort("executeMany", options);
     const chunks = chunksOf(sql, paramsSeq, chunkSize);
     try {
       const first = await chunks.next();
@@ -164,7 +188,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       const second = await chunks.next();
       if (second.done) {
         // One chunk: one pipelined burst (BEGIN + statements + COMMIT), wherever this object's statements go.
-        const n = await this.#runBatch(sql, first.value);
+        const n = await this.#runBatch(sql, first.value, watch);
         await onProgress?.(n);
         return n;
       }
@@ -173,20 +197,29 @@ export abstract class Queryable implements QueryApi<"async"> {
       return await starter.transaction(async (tx) => {
         let total = 0;
         for (let next: IteratorResult<Batch> = first; !next.done; next = next === first ? second : await chunks.next()) {
-          total += await tx.#runBatch(sql, next.value);
+          total += await tx.#runBatch(sql, next.value, watch);
           await onProgress?.(total);
         }
         return total;
       });
     } finally {
+      watch?.dispose();
       await chunks.return(undefined);
     }
   }
 
-  /** Runs one chunk of `executeMany` (atomic on its own; joins the transaction it runs in). @internal */
-  async #runBatch(sql: string, batch: Batch): Promise<number> {
+  /**
+   * Runs one chunk of `executeMany` (atomic on its own; joins the transaction it runs in). Under a `watch` (a
+   * signal or timeout), never on the shared pipelined connection, where a cancel could stop other callers'
+   * statements: on a dedicated session instead.
+   * @internal
+   */
+  async #runBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
     const session = await this._sessionFor(undefined, sql);
-    return session.batch(batch.text, batch.values, true);
+    const run = (s: PgSession) => s.batch(batch.text, batch.values, true);
+    if (watch === undefined) return run(session);
+    if (!session.pipelined) return watched(session, watch, () => run(session));
+    return this._withOwnSession((own) => watched(own, watch, () => run(own)));
   }
 }
 
@@ -198,6 +231,13 @@ interface Batch {
 
 const DEFAULT_CHUNK = 5000;
 const MANY_OPTIONS = { chunkSize: "number", onProgress: "function" } as const;
+
+/** `executeMany`'s options without `signal` and `timeout` (checked by `watchAbort`), for `checkOptions`. */
+function withoutCancelOptions(options: ExecuteManyOptions | undefined): ExecuteManyOptions | undefined {
+  if (options === null || typeof options !== "object" || Object.getPrototypeOf(options) !== Object.prototype) return options;
+  const { signal: _signal, timeout: _timeout, ...rest } = options;
+  return rest;
+}
 
 /** Reads parameter sets (from an iterable or an async iterable) into encoded chunks of at most `size`. */
 async function* chunksOf(sql: string, seq: Iterable<QueryParams> | AsyncIterable<QueryParams>, size: number): AsyncGenerator<Batch, void, undefined> {
