@@ -117,17 +117,24 @@ export abstract class Queryable implements QueryApi<"async"> {
    * shared pipelined connection a cancel request could stop another caller's statement, so such a statement runs
    * on a dedicated session instead (as `autocommit` statements do; inside a transaction, on its session as usual).
    */
-  async #runCancellable<T>(sql: string, params: QueryParams | null | undefined, options: ExecuteOptions, pick: (r: QueryResult) => T, make?: MakeQuery): Promise<T> {
-    const q = prepareQuery(sql, params);
-    const values = encodeParams(q.values);
-    const watch = watchAbort(undefined, options)!;
+  #runCancellable<T>(sql: string, params: QueryParams | null | undefined, options: ExecuteOptions, pick: (r: QueryResult) => T, make?: MakeQuery): Promise<T> {
+    let watch: AbortWatch | undefined;
+    let run: (s: PgSession) => Promise<T>;
+    let session: PgSession | Promise<PgSession>;
     try {
-      const session = await this._sessionFor(options, sql);
-      if (!session.pipelined) return await statementOn(session, watch, q.text, values, pick, make);
-      return await this._withOwnSession((own) => statementOn(own, watch, q.text, values, pick, make));
-    } finally {
-      watch.dispose();
+      const q = prepareQuery(sql, params);
+      const values = encodeParams(q.values);
+      watch = watchAbort(undefined, options)!;
+      const w = watch;
+      run = (s) => (s.pipelined ? this._withOwnSession((own) => statementOn(own, w, q.text, values, pick, make)) : statementOn(s, w, q.text, values, pick, make));
+      session = this._sessionFor(options, sql);
+    } catch (err) {
+      watch?.dispose();
+      return Promise.reject(err);
     }
+    // Sent in the same tick when the session is at hand, as #run does (statements keep the order of the calls).
+    const done = session instanceof PgSession ? run(session) : session.then(run);
+    return done.finally(() => watch.dispose());
   }
 
   /**
