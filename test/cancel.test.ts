@@ -272,6 +272,7 @@ describe("listeners", () => {
     });
     assert.equal(listeners(), 0);
     for (let i = 0; i < 200; i++) await adb.fetchVal("SELECT 1", [], { signal: c.signal });
+    assert.ok(adb.connectionCount <= 4, `${adb.connectionCount} connections after 200 statements on dedicated sessions`);
     await adb.executeMany("INSERT INTO t VALUES ($1)", [[1], [2], [3]], { signal: c.signal, chunkSize: 1 });
     await assert.rejects(adb.execute("SELECT 1/0", [], { signal: c.signal }));
     assert.equal(listeners(), 0);
