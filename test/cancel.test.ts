@@ -178,6 +178,23 @@ describe("precision: never someone else's statement", () => {
     assert.equal(await rows(), 0);
   });
 
+  test("an abort while waiting for a free connection rejects at once; nothing is sent", async () => {
+    const small = new AsyncDatabase(ctx.config, { maxConnections: 1 });
+    try {
+      const held = await small.connect({ autocommit: true }); // the one dedicated connection
+      const c = new AbortController();
+      const waiting = small.execute("INSERT INTO t VALUES (1)", [], { signal: c.signal });
+      c.abort();
+      await assert.rejects(waiting, (e: unknown) => e instanceof QueryCanceled && /before it was sent/.test(e.message));
+      await held.close();
+      assert.equal(await small.fetchVal("SELECT 2", [], { signal: c.signal }).catch((e: unknown) => e instanceof QueryCanceled), true);
+      assert.equal(await small.fetchVal("SELECT 3", [], { timeout: 5000 }), 3);
+    } finally {
+      await small.close();
+    }
+    assert.equal(await rows(), 0);
+  });
+
   test("an abort after the statement completed does nothing: the next statement is never cancelled", async () => {
     await adb.connect({ autocommit: true }, async (conn) => {
       const c = new AbortController();
