@@ -10,10 +10,13 @@
  * @module
  */
 import pg from "pg";
+import { encodeParams } from "../sql/encode.js";
+import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import type { ExecuteOptions } from "./api.js";
 import type { StatementResult } from "./statement-result.js";
-import { abortedBeforeSending, type AbortWatch } from "./cancel.js";
+import { abortedBeforeSending, watchAbort, type AbortWatch } from "./cancel.js";
 import { isPipelining, requestCancel } from "./cancel-request.js";
-import type { MakeQuery, PgSession } from "./pg-session.js";
+import { PgSession, type MakeQuery } from "./pg-session.js";
 
 /** node-postgres' own query object for `{ text, values }` (what `client.query(config, callback)` builds). */
 const driverQuery: MakeQuery = (config, callback) =>
@@ -73,4 +76,61 @@ export function statementOn<T>(
       }
     });
   });
+}
+
+/** The seams of an executor that {@link runCancellable} uses (see `Queryable`). */
+interface Executor {
+  _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession>;
+  _withOwnSession<T>(fn: (session: PgSession) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The query methods' path for a statement with a `signal` or a `timeout` (the same checks, session and errors as
+ * the plain path, then {@link statementOn}). On the database's shared pipelined connection a cancel request could
+ * stop another caller's statement, so such a statement runs on a dedicated session instead (as `autocommit`
+ * statements do; inside a transaction, on its session as usual). An abort while the session is not at hand yet
+ * (waiting for a free connection, a `BEGIN`, a savepoint beneath) rejects at once; the statement is then never
+ * sent.
+ * @internal
+ */
+export function runCancellable<T>(
+  executor: Executor,
+  sql: string,
+  params: QueryParams | null | undefined,
+  options: ExecuteOptions,
+  pick: (r: StatementResult) => T,
+  make?: MakeQuery,
+): Promise<T> {
+  let watch: AbortWatch;
+  let text: string;
+  let values: unknown[] | undefined;
+  let session: PgSession | Promise<PgSession>;
+  try {
+    const q = prepareQuery(sql, params);
+    text = q.text;
+    values = encodeParams(q.values);
+    watch = watchAbort(undefined, options)!;
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  try {
+    session = executor._sessionFor(options, sql);
+  } catch (err) {
+    watch.dispose();
+    return Promise.reject(err);
+  }
+  let reached = false;
+  const on = (s: PgSession): Promise<T> => {
+    reached = true;
+    return statementOn(s, watch, text, values, pick, make);
+  };
+  const run = (s: PgSession): Promise<T> => (s.pipelined ? executor._withOwnSession(on) : on(s));
+  // Sent in the same tick when the session is at hand, as the plain path does (statements keep the calls' order).
+  const work = session instanceof PgSession ? run(session) : session.then(run);
+  return new Promise<T>((resolve, reject) => {
+    work.then(resolve, reject);
+    watch.onAbort(() => {
+      if (!reached) reject(abortedBeforeSending());
+    });
+  }).finally(() => watch.dispose());
 }

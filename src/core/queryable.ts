@@ -8,8 +8,8 @@ import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholder
 import { encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
-import { abortedBeforeSending, watchAbort, watched, type AbortWatch } from "./cancel.js";
-import { statementOn } from "./cancel-statement.js";
+import { watchAbort, watched, type AbortWatch } from "./cancel.js";
+import { runCancellable } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
 
@@ -95,7 +95,7 @@ export abstract class Queryable implements QueryApi<"async"> {
     make?: MakeQuery,
   ): Promise<T> {
     if (options != null && (options.signal !== undefined || options.timeout !== undefined)) {
-      return located(this.#runCancellable(sql, params, options, pick, make), sql);
+      return located(runCancellable(this, sql, params, options, pick, make), sql);
     }
     let text: string;
     let values: unknown[] | undefined;
@@ -110,48 +110,6 @@ export abstract class Queryable implements QueryApi<"async"> {
     }
     if (session instanceof PgSession) return located(session.query(text, values, pick, make), sql);
     return located(session.then((s) => s.query(text, values, pick, make)), sql);
-  }
-
-  /**
-   * {@link #run} for a statement with a `signal` or a `timeout` (see `cancel-statement.ts`). On the database's
-   * shared pipelined connection a cancel request could stop another caller's statement, so such a statement runs
-   * on a dedicated session instead (as `autocommit` statements do; inside a transaction, on its session as usual).
-   * An abort while the session is not at hand yet (waiting for a free connection, a `BEGIN`, a savepoint beneath)
-   * rejects at once; the statement is then never sent.
-   */
-  #runCancellable<T>(sql: string, params: QueryParams | null | undefined, options: ExecuteOptions, pick: (r: QueryResult) => T, make?: MakeQuery): Promise<T> {
-    let watch: AbortWatch;
-    let text: string;
-    let values: unknown[] | undefined;
-    let session: PgSession | Promise<PgSession>;
-    try {
-      const q = prepareQuery(sql, params);
-      text = q.text;
-      values = encodeParams(q.values);
-      watch = watchAbort(undefined, options)!;
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    let reached = false;
-    const on = (s: PgSession): Promise<T> => {
-      reached = true;
-      return statementOn(s, watch, text, values, pick, make);
-    };
-    const run = (s: PgSession): Promise<T> => (s.pipelined ? this._withOwnSession(on) : on(s));
-    try {
-      session = this._sessionFor(options, sql);
-    } catch (err) {
-      watch.dispose();
-      return Promise.reject(err);
-    }
-    // Sent in the same tick when the session is at hand, as #run does (statements keep the order of the calls).
-    const work = session instanceof PgSession ? run(session) : session.then(run);
-    return new Promise<T>((resolve, reject) => {
-      work.then(resolve, reject);
-      watch.onAbort(() => {
-        if (!reached) reject(abortedBeforeSending());
-      });
-    }).finally(() => watch.dispose());
   }
 
   /**
