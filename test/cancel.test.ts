@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { getEventListeners, setMaxListeners } from "node:events";
+import { getEventListeners } from "node:events";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { AsyncDatabase, Database, InFailedSqlTransaction, ParameterError, QueryCanceled } from "../src/index.js";
 import { cancellable } from "../src/core/cancel.js";
@@ -275,14 +275,13 @@ describe("executeMany", () => {
 });
 
 describe("listeners", () => {
-  test("a long-lived signal used for 10,000 statements keeps no listener", async () => {
+  test("a long-lived signal used for 10,000 statements keeps no listener (and carries one while they run)", async () => {
     const c = new AbortController();
-    setMaxListeners(1000, c.signal); // 500 statements at once share it
     const listeners = () => getEventListeners(c.signal, "abort").length;
     await adb.connect({ autocommit: true }, async (conn) => {
       for (let round = 0; round < 20; round++) {
         const calls = Array.from({ length: 500 }, (_, i) => conn.fetchVal<number>("SELECT $1::int", [i], { signal: c.signal }));
-        if (round === 0) assert.equal(listeners(), 500); // the count below can fail
+        if (round === 0) assert.equal(listeners(), 1); // one listener for all of them (the count below can fail)
         const got = await Promise.all(calls);
         assert.equal(got[499], 499);
       }

@@ -25,6 +25,39 @@ export function abortedBeforeSending(): QueryCanceled {
   });
 }
 
+/** One `abort` listener per signal, whatever the number of operations watching it (see {@link subscribe}). */
+interface Fanout {
+  readonly listener: () => void;
+  readonly handlers: Set<() => void>;
+}
+const fanouts = new WeakMap<AbortSignal, Fanout>();
+
+/**
+ * Calls `handler` when `signal` aborts; returns the unsubscriber. A signal carries ONE listener of ours however
+ * many operations watch it at once (thousands of concurrent statements sharing an application-wide signal would
+ * otherwise add as many listeners, and Node would warn of a leak); it is removed when the last one unsubscribes.
+ */
+function subscribe(signal: AbortSignal, handler: () => void): () => void {
+  let fanout = fanouts.get(signal);
+  if (fanout === undefined) {
+    const handlers = new Set<() => void>();
+    const listener = (): void => {
+      fanouts.delete(signal);
+      for (const h of handlers) h();
+    };
+    fanout = { listener, handlers };
+    fanouts.set(signal, fanout);
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  const mine = fanout;
+  mine.handlers.add(handler);
+  return () => {
+    if (!mine.handlers.delete(handler) || mine.handlers.size > 0 || fanouts.get(signal) !== mine) return;
+    fanouts.delete(signal);
+    signal.removeEventListener("abort", mine.listener);
+  };
+}
+
 /**
  * One operation's view of its abort sources: a signal and/or a timeout (ms, a client-side deadline). Call
  * {@link dispose} when the operation settles: the signal's listener and the timer go.
@@ -33,7 +66,7 @@ export function abortedBeforeSending(): QueryCanceled {
 export class AbortWatch {
   #aborted = false;
   #handlers: (() => void)[] = [];
-  readonly #signal: AbortSignal | undefined;
+  #unsubscribe: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #fire = (): void => {
     if (this.#aborted) return;
@@ -45,12 +78,11 @@ export class AbortWatch {
   };
 
   constructor(signal: AbortSignal | undefined, timeout: number | undefined) {
-    this.#signal = signal;
     if (signal?.aborted) {
       this.#aborted = true;
       return;
     }
-    signal?.addEventListener("abort", this.#fire, { once: true });
+    if (signal !== undefined) this.#unsubscribe = subscribe(signal, this.#fire);
     if (timeout !== undefined) this.#timer = setTimeout(this.#fire, timeout).unref();
   }
 
@@ -67,7 +99,8 @@ export class AbortWatch {
 
   /** Removes the listener and the timer (idempotent); handlers are not called after it. */
   dispose(): void {
-    this.#signal?.removeEventListener("abort", this.#fire);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#aborted) this.#handlers = [];
