@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { getEventListeners } from "node:events";
 import { after, before, beforeEach, describe, test } from "node:test";
+import Cursor from "pg-cursor";
 import { AsyncDatabase, Database, InFailedSqlTransaction, ParameterError, QueryCanceled } from "../src/index.js";
 import { cancellable } from "../src/core/cancel.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
@@ -126,6 +127,53 @@ describe("the statement stops on the server", () => {
     c.abort();
     await assert.rejects(run, serverCancel);
     await stoppedWithinASecond(tag);
+  });
+});
+
+describe("cancellable(), the helper of COPY and streams", () => {
+  test("a submittable (pg-cursor) whose read runs is cancelled on the server; the session stays usable", async () => {
+    const tag = marker();
+    const c = new AbortController();
+    const run = adb._withPlainSession(async (session) => {
+      const read = cancellable(session, c.signal, () =>
+        session.submit(new Cursor(`SELECT pg_sleep(10) /* ${tag} */`), async (cursor) => {
+          try {
+            return await cursor.read(10);
+          } finally {
+            await cursor.close().catch(() => undefined);
+          }
+        }),
+      );
+      await startedOn(tag);
+      c.abort();
+      await assert.rejects(read, serverCancel);
+      assert.equal(session.broken, false);
+      return (await session.query("SELECT 8 AS n")).rows[0]!.n;
+    });
+    assert.equal(await run, 8);
+    await stoppedWithinASecond(tag);
+  });
+
+  test("already aborted: run is not called; nothing in flight: no request, run's result stands; listener gone", async () => {
+    let called = false;
+    await adb._withPlainSession(async (session) => {
+      await assert.rejects(
+        cancellable(session, AbortSignal.abort(), async () => (called = true)),
+        (e: unknown) => e instanceof QueryCanceled && /before it was sent/.test(e.message),
+      );
+      assert.equal(called, false);
+      const c = new AbortController();
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const result = cancellable(session, c.signal, async () => {
+        await gate; // nothing is in flight while the caller waits on its side
+        return (await session.query("SELECT 9 AS n FROM pg_sleep(0.05)")).rows[0]!.n;
+      });
+      c.abort();
+      open();
+      assert.equal(await result, 9);
+      assert.equal(getEventListeners(c.signal, "abort").length, 0);
+    });
   });
 });
 
