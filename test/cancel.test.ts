@@ -8,9 +8,12 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { getEventListeners } from "node:events";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { from as copyFrom } from "pg-copy-streams";
 import Cursor from "pg-cursor";
 import { AsyncDatabase, Database, InFailedSqlTransaction, ParameterError, QueryCanceled } from "../src/index.js";
-import { cancellable } from "../src/core/cancel.js";
+import { abortedByClient, cancellable } from "../src/core/cancel.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 import { eventually, refusedBeforeSending, sameErrorOn, type Either } from "./support/both-sides.js";
 
@@ -152,6 +155,32 @@ describe("cancellable(), the helper of COPY and streams", () => {
     });
     assert.equal(await run, 8);
     await stoppedWithinASecond(tag);
+  });
+
+  test("COPY FROM STDIN with a stalled source: onAbort ends it (the server sees a cancel only with more data)", async () => {
+    const tag = marker();
+    const c = new AbortController();
+    let copy: Writable | undefined;
+    const stalled = new Readable({ read() {} }); // one row, then nothing, for ever
+    stalled.push("1\n");
+    const run = adb._withPlainSession((session) =>
+      cancellable(
+        session,
+        c.signal,
+        () =>
+          session.submit(copyFrom(`COPY t (v) FROM STDIN /* ${tag} */`), async (stream) => {
+            copy = stream;
+            await pipeline(stalled, stream);
+          }),
+        () => copy?.destroy(abortedByClient("COPY")),
+      ),
+    );
+    await eventually(async () => copy !== undefined && (await runningWith(tag)).length, (n) => n === 1, "COPY running");
+    c.abort();
+    await assert.rejects(run, (e: unknown) => e instanceof QueryCanceled && /client ended the COPY/.test(e.message));
+    assert.equal(stalled.destroyed, true);
+    assert.equal(await rows(), 0);
+    assert.equal(await adb.fetchVal("SELECT 1"), 1);
   });
 
   test("already aborted: run is not called; nothing in flight: no request, run's result stands; listener gone", async () => {

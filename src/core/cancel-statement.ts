@@ -30,7 +30,7 @@ type SubmitFn = (connection: unknown) => Error | undefined;
  * - aborted before it is sent (still queued behind the session's other statements): dropped from the queue
  *   (the driver skips it when its turn comes) and rejected at once with {@link abortedBeforeSending};
  * - aborted while it runs: a cancel request (see `requestCancel`); the Promise settles as the statement does
- *   (the server's {@link QueryCanceled}, or its result if it completed first);
+ *   (the server's `QueryCanceled`, or its result if it completed first);
  * - aborted after its answer came: nothing.
  * On a session that is pipelining (a plain connection while an `executeMany` batch runs on it), the statement
  * that is running cannot be told apart, so no request is sent: the statement runs to its end.
