@@ -125,7 +125,10 @@ export class Listener implements AsyncIterableIterator<Notification>, AsyncDispo
     });
     session.client.once("end", () => {
       // Ended neither by us nor by a failure: its database was closed.
-      if (!lost && this.#session === session) void this.close();
+      if (!lost && this.#session === session) {
+        this.#session = undefined; // already closed
+        void this.close();
+      }
     });
     try {
       await session.command(this.#listen);
