@@ -11,6 +11,7 @@ import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
 import { TscopgError, deserializeError, serializeError } from "../errors.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
+import "./signal-codec.js"; // AbortSignal options (cancellation)
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
 import { transportTable, type WorkerCall } from "./transports.js";
