@@ -9,18 +9,6 @@ import { pipeline } from "node:stream/promises";
 import { from as copyFromStream, to as copyToStream } from "pg-copy-streams";
 import type { PgSession } from "../core/pg-session.js";
 
-/** What `onProgress` receives. */
-export interface CopyProgress {
-  /**
-   * Rows so far: encoded and sent (`copyInsert`), or output lines received (`copyTo`: exact in the text format
-   * and in CSV without line breaks inside values). `copyFrom` cannot count rows in the bytes it is given: 0 until
-   * the last call. The last call of every method gives the server's count.
-   */
-  rows: number;
-  /** Bytes sent or received so far. */
-  bytes: number;
-}
-
 /**
  * Runs `text` (a `COPY … FROM STDIN`) on `session`, sending `chunks` as they come (a chunk is written once the
  * previous ones were taken by the socket: the source is pulled no faster than the server reads). A source that

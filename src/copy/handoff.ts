@@ -39,9 +39,10 @@ export class Handoff<T> {
   /** The producer is done: the consumer's next `next()` ends (or rejects with `error`). */
   close(error?: unknown): void {
     if (this.#over !== undefined) return;
-    this.#over = error === undefined ? {} : { error };
     const c = this.#consumer;
     this.#consumer = undefined;
+    // An error is reported once (to the waiting consumer, or at the next pull); after it, the iterator is done.
+    this.#over = error === undefined || c !== undefined ? {} : { error };
     if (c === undefined) return;
     if (error === undefined) c.resolve({ done: true, value: undefined });
     else c.reject(error);
@@ -57,7 +58,7 @@ export class Handoff<T> {
     }
     if (this.#over !== undefined) {
       const { error } = this.#over;
-      this.#over = {}; // an error is reported once; after it, the iterator is done
+      this.#over = {};
       return error === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(error);
     }
     return new Promise((resolve, reject) => (this.#consumer = { resolve, reject }));

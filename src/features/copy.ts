@@ -10,14 +10,15 @@ import { cancellable } from "../core/cancel.js";
 import { checkOptions, describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { CopyEncoder } from "../copy/encode.js";
-import { copyIn, copyOut, isCopy, type CopyProgress } from "../copy/exchange.js";
+import { copyIn, copyOut, isCopy } from "../copy/exchange.js";
 import { ConsumerGone, Handoff } from "../copy/handoff.js";
+import { outputProgress, progressReporter, type CopyProgress } from "../copy/progress.js";
 import { idents, sql } from "../sql/compose.js";
 import { validateIdentifiers } from "../sql/identifiers.js";
-import type { Executor, Feature } from "./registry.js";
+import { defineFeature, type Executor, type Feature } from "./registry.js";
 import { IN_SCHEMA, columnList, target } from "./target.js";
 
-export type { CopyProgress } from "../copy/exchange.js";
+export type { CopyProgress } from "../copy/progress.js";
 
 /** Options of every COPY method. */
 export interface CopyOptions {
@@ -72,7 +73,6 @@ export interface CopyApi<M extends Mode> {
 
 const COPY_OPTIONS = { onProgress: "function" } as const;
 const INSERT_OPTIONS = { ...COPY_OPTIONS, ...IN_SCHEMA, columns: "array" } as const;
-const PROGRESS_BYTES = 64 * 1024;
 
 /** The options without `signal`, checked, and the signal. */
 function splitOptions<T extends CopyOptions>(method: string, options: T | undefined, shape: Record<string, "function" | "string" | "array">): [Partial<T>, AbortSignal | undefined] {
@@ -80,16 +80,6 @@ function splitOptions<T extends CopyOptions>(method: string, options: T | undefi
   const { signal, ...rest } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ParameterError(`${method}(): option signal must be an AbortSignal, got ${describeType(signal)}`);
   return [checkOptions(method, rest as T, shape), signal];
-}
-
-/** Calls `onProgress` at most once per {@link PROGRESS_BYTES} moved. */
-function progressReporter(onProgress: CopyOptions["onProgress"]): (rows: number, bytes: number, last?: boolean) => unknown {
-  let next = PROGRESS_BYTES;
-  return (rows, bytes, last = false) => {
-    if (onProgress === undefined || (!last && bytes < next)) return undefined;
-    next = bytes + PROGRESS_BYTES;
-    return onProgress({ rows, bytes });
-  };
 }
 
 type AnyIterator<T> = { sync: Iterator<T> } | { async: AsyncIterator<T> };
@@ -185,41 +175,25 @@ async function copyFrom(db: Executor, copySql: string, source: unknown, options?
   return n;
 }
 
-function countLines(chunk: Buffer): number {
-  let n = 0;
-  for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n++;
-  return n;
-}
-
 function copyTo(db: Executor, copySql: string, options?: CopyOptions): AsyncIterableIterator<Buffer> & AsyncDisposable {
   const [{ onProgress }, signal] = splitOptions("copyTo", options, COPY_OPTIONS);
   if (typeof copySql !== "string" || !isCopy(copySql, "TO STDOUT")) throw new ParameterError("copyTo(): the statement must be a COPY … TO STDOUT");
-  const report = progressReporter(onProgress);
+  const progress = outputProgress(onProgress);
   const handoff = new Handoff<Buffer>();
   let run: Promise<void> | undefined;
-  let lines = 0;
-  let bytes = 0;
   const start = (): Promise<void> =>
     db
-      ._withPlainSession((s) =>
-        cancellable(s, signal, () =>
-          copyOut(s, copySql, async (chunk) => {
-            lines += countLines(chunk);
-            bytes += chunk.length;
-            await handoff.put(chunk);
-            await report(lines, bytes);
-          }),
-        ),
-      )
-      .then(async (n) => {
-        await report(n, bytes, true);
-        handoff.close();
-      })
-      .catch((err: unknown) => handoff.close(err instanceof ConsumerGone ? undefined : err));
+      ._withPlainSession((s) => cancellable(s, signal, () => copyOut(s, copySql, (chunk) => handoff.put(chunk))))
+      .then(
+        () => handoff.close(),
+        (err: unknown) => handoff.close(err instanceof ConsumerGone ? undefined : err),
+      );
   const it = {
-    next(): Promise<IteratorResult<Buffer>> {
+    async next(): Promise<IteratorResult<Buffer>> {
       run ??= start();
-      return handoff.next();
+      const r = await handoff.next();
+      await (r.done ? progress.end() : progress.chunk(r.value));
+      return r;
     },
     async return(): Promise<IteratorResult<Buffer>> {
       if (run === undefined) run = Promise.resolve(); // never started: nothing to end
@@ -240,5 +214,6 @@ function copyTo(db: Executor, copySql: string, options?: CopyOptions): AsyncIter
 export const copyFeatures = {
   copyInsert,
   copyFrom,
-  copyTo: copyTo as unknown as Feature,
+  // (Not a Promise: an iterator, made at once; the sync facade counts its progress on the main thread.)
+  copyTo: defineFeature(copyTo as unknown as Feature, { transport: "copyTo" }),
 } satisfies Record<string, Feature>;

@@ -41,7 +41,14 @@ export interface FeatureMeta {
   transport?: string | undefined;
 }
 
-const metas = new WeakMap<Feature, FeatureMeta>();
+/**
+ * The features' metadata. A function declaration, not a `const`: feature modules call {@link defineFeature} while
+ * they are evaluated, which is before this module's body runs (it imports them).
+ */
+function metas(): WeakMap<Feature, FeatureMeta> {
+  const holder = metas as { map?: WeakMap<Feature, FeatureMeta> };
+  return (holder.map ??= new WeakMap());
+}
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -59,7 +66,7 @@ function group<T extends Record<string, Feature>[]>(...modules: T): UnionToInter
 
 /** Attaches metadata to a feature function (returns it unchanged, typed). */
 export function defineFeature<F extends Feature>(fn: F, meta: FeatureMeta): F {
-  metas.set(fn, meta);
+  metas().set(fn, meta);
   return fn;
 }
 
@@ -121,7 +128,7 @@ export const featureFunctions: ReadonlyMap<string, Feature> = (() => {
 /** Feature name → its transport, where it is not `value`. */
 export const featureTransports: ReadonlyMap<string, string> = new Map(
   [...featureFunctions].flatMap(([name, fn]) => {
-    const t = metas.get(fn)?.transport;
+    const t = metas().get(fn)?.transport;
     return t === undefined ? [] : [[name, t] as [string, string]];
   }),
 );
