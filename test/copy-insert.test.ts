@@ -131,7 +131,7 @@ describe("copyInsert: all or nothing", () => {
   });
 
   test("a row with a key that is not a column, a NUL character, a non-object row: ParameterError naming the row, nothing inserted", async () => {
-    const many = (bad: unknown) => Array.from({ length: 3000 }, (_, i) => (i === 2500 ? bad : { id: i, v: "x" }));
+    const many = (bad: unknown) => Array.from({ length: 3000 }, (_, i) => (i === 2500 ? bad : { id: i, v: "x" })) as object[];
     await sameError(() => adb.copyInsert(T("small"), many({ id: 1, v: "x", extra: 1 })), () => db.copyInsert(T("small"), many({ id: 1, v: "x", extra: 1 })), ParameterError, /row 2500 has key "extra"/);
     await sameError(() => adb.copyInsert(T("small"), many({ id: 1, v: "a\0b" })), () => db.copyInsert(T("small"), many({ id: 1, v: "a\0b" })), ParameterError, /row 2500, column v: a NUL character/);
     await sameError(() => adb.copyInsert(T("small"), many(7)), () => db.copyInsert(T("small"), many(7)), ParameterError, /row 2500 must be a plain object/);
