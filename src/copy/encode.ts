@@ -17,6 +17,7 @@
  * encoding, bounds copyInsert, so text.
  * @module
  */
+import { describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { encodeDate, prepareValue } from "../sql/encode.js";
 
@@ -93,7 +94,7 @@ export class CopyEncoder {
   objectRow(row: unknown): Buffer | undefined {
     const index = this.rows;
     if (typeof row !== "object" || row === null || Array.isArray(row)) {
-      throw new ParameterError(`${this.method}(): row ${index} must be a plain object, got ${row === null ? "null" : Array.isArray(row) ? "an array" : typeof row}`);
+      throw new ParameterError(`${this.method}(): row ${index} must be a plain object, got ${describeType(row)}`);
     }
     const cols = this.columns;
     const r = row as Record<string, unknown>;

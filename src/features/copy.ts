@@ -9,7 +9,7 @@ import type { Mode, Out, Row } from "../core/api.js";
 import { cancellable } from "../core/cancel.js";
 import { checkOptions, describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
-import { CopyEncoder } from "../copy/encode.js";
+import { encodeRows, encodeRowsAsync, firstRowOf, isEncodedRows, type EncodedChunk, type FirstRow } from "../copy/feed.js";
 import { copyIn, copyOut, isCopy } from "../copy/exchange.js";
 import { ConsumerGone, Handoff } from "../copy/handoff.js";
 import { outputProgress, progressReporter, type CopyProgress } from "../copy/progress.js";
@@ -95,10 +95,19 @@ function iteratorOf<T>(method: string, what: string, source: unknown): AnyIterat
 const nextOf = <T>(it: AnyIterator<T>): IteratorResult<T> | Promise<IteratorResult<T>> => ("sync" in it ? it.sync.next() : it.async.next());
 const closeOf = async (it: AnyIterator<unknown>): Promise<void> => void ("sync" in it ? it.sync.return?.() : await it.async.return?.());
 
-async function copyInsert(db: Executor, table: string, rows: unknown, options?: CopyInsertOptions): Promise<number> {
-  const [{ schema, columns, onProgress }, signal] = splitOptions("copyInsert", options, INSERT_OPTIONS);
-  const t = target("copyInsert", table, schema);
-  const given = columns === undefined ? undefined : columnList("copyInsert", "columns", columns);
+/** The columns: the option's, else the first row's keys (undefined: no rows and no columns, nothing to send). */
+function columnsFor(given: string[] | undefined, first: FirstRow): string[] | undefined {
+  if (given !== undefined) return given;
+  if ("empty" in first) return undefined;
+  if ("invalid" in first) throw new ParameterError(`copyInsert(): row 0 must be a plain object, got ${first.invalid}`);
+  const cols = validateIdentifiers(first.keys, "column");
+  if (cols.length === 0) throw new ParameterError("copyInsert(): the first row has no keys and no columns option was given");
+  return cols;
+}
+
+/** The rows' first-row facts and encoded chunks (rows encoded here, or already by the sync facade's main thread). */
+async function feedOf(rows: unknown): Promise<{ first: FirstRow; chunks: (cols: string[]) => Iterable<EncodedChunk> | AsyncIterable<EncodedChunk>; close(): Promise<void> }> {
+  if (isEncodedRows(rows)) return { first: rows.first, chunks: () => rows.chunks, close: async () => undefined };
   const it = iteratorOf<unknown>("copyInsert", "rows", rows);
   let first: IteratorResult<unknown>;
   try {
@@ -107,37 +116,44 @@ async function copyInsert(db: Executor, table: string, rows: unknown, options?: 
     await closeOf(it).catch(() => undefined);
     throw err;
   }
-  let cols = given;
-  if (cols === undefined) {
-    if (first.done) return 0; // no rows and no columns: nothing to send
-    const row = first.value;
-    if (typeof row !== "object" || row === null || Array.isArray(row)) {
-      await closeOf(it);
-      throw new ParameterError(`copyInsert(): row 0 must be a plain object, got ${describeType(row)}`);
-    }
-    cols = validateIdentifiers(Object.keys(row), "column");
-    if (cols.length === 0) throw new ParameterError("copyInsert(): the first row has no keys and no columns option was given");
+  return {
+    first: firstRowOf(first),
+    chunks: (cols) => ("sync" in it ? encodeRows("copyInsert", cols, first, it.sync) : encodeRowsAsync("copyInsert", cols, first, it.async)),
+    close: () => closeOf(it),
+  };
+}
+
+async function copyInsert(db: Executor, table: string, rows: unknown, options?: CopyInsertOptions): Promise<number> {
+  const [{ schema, columns, onProgress }, signal] = splitOptions("copyInsert", options, INSERT_OPTIONS);
+  const t = target("copyInsert", table, schema);
+  const given = columns === undefined ? undefined : columnList("copyInsert", "columns", columns);
+  const feed = await feedOf(rows);
+  let cols: string[] | undefined;
+  try {
+    cols = columnsFor(given, feed.first);
+  } catch (err) {
+    await feed.close();
+    throw err;
   }
+  if (cols === undefined) return 0; // no rows and no columns: nothing to send
   const text = sql`COPY ${t.sql} (${idents(cols, "column")}) FROM STDIN`.text;
-  const enc = new CopyEncoder("copyInsert", cols);
   const report = progressReporter(onProgress);
+  let bytes = 0;
+  const colList = cols;
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
-      for (let r = first; !r.done; r = await nextOf(it)) {
-        const chunk = enc.objectRow(r.value);
-        if (chunk !== undefined) {
-          yield chunk;
-          await report(enc.rows, enc.bytes);
-        }
+      for await (const c of feed.chunks(colList)) {
+        const b = bytesOf("copyInsert", c.data);
+        bytes += b.length;
+        yield b;
+        await report(c.rows, bytes);
       }
-      const rest = enc.flush();
-      if (rest !== undefined) yield rest;
     } finally {
-      await closeOf(it);
+      await feed.close();
     }
   }
   const n = await db._withPlainSession((s) => cancellable(s, signal, () => copyIn(s, text, chunks())));
-  await report(n, enc.bytes, true);
+  await report(n, bytes, true);
   return n;
 }
 
