@@ -119,6 +119,40 @@ describe("copyInsert: values read back exactly", () => {
   });
 });
 
+describe("copyInsert encodes as parameters do", () => {
+  test("each value reads back as the same value sent as a bind parameter (edge numbers, long and non-ASCII strings, BC dates, toPostgres)", async () => {
+    const long = `${"x".repeat(70)}\t${"é".repeat(40)}\\.`;
+    const cases: [type: string, values: unknown[]][] = [
+      ["int8", [0, -1, 7, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 9_223_372_036_854_775_807n, -9_223_372_036_854_775_808n, null]],
+      ["float8", [0.1, -0, 1e300, -1.5e-300, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 60, 12345.678]],
+      ["numeric", ["123.4500", "NaN", 12345678901234567890n, -3]],
+      ["text", ["", " ", "x".repeat(62), "y".repeat(63), long, "\\N", "a\rb", "tab\tend", "é", "😀".repeat(30), "x".repeat(200_000), 42, true, -0]],
+      ["timestamptz", [new Date(0), new Date(Date.UTC(-1, 0, 1)), new Date(Date.UTC(10000, 5, 6, 7, 8, 9, 10)), new Date(Date.UTC(2024, 1, 29, 23, 59, 59, 999)), "infinity", "2024-01-01 12:00+05"]],
+      ["timestamp", [new Date(Date.UTC(2000, 0, 1, 1, 2, 3, 4)), "-infinity"]],
+      ["date", ["2024-02-29", new Date(Date.UTC(2024, 1, 29))]],
+      ["bytea", [Buffer.from([0, 92, 10, 255]), new Uint8Array([1, 2, 3]), Buffer.alloc(0)]],
+      ["jsonb", [{ a: [1, "\t\\", null] }, { toJSON: () => ({ z: 1 }) }, "\"str\""]],
+      ["text[]", [["a", "b,c", 'd"e', "f\\g", null, ""], [], [["x", "y"], ["z", null]]]],
+      ["int4[]", [[1, null, -3]]],
+      ["bool", [true, false, "yes", null]],
+      ["interval", ["1 day 02:00:00"]],
+      ["text", [{ toPostgres: () => "from toPostgres\twith tab" }]],
+    ];
+    for (const [type, values] of cases) {
+      await adb.execute(`DROP TABLE IF EXISTS enc; CREATE TABLE enc (i int, v ${type})`);
+      for (const [i, v] of values.entries()) await adb.execute("INSERT INTO enc VALUES ($1, $2)", [i, v]);
+      const viaParams = await adb.execute("SELECT v FROM enc ORDER BY i");
+      await adb.execute("TRUNCATE enc");
+      assert.equal(await adb.copyInsert(T("enc"), values.map((v, i) => ({ i, v }))), values.length);
+      assert.deepEqual(await adb.execute("SELECT v FROM enc ORDER BY i"), viaParams, type);
+      await adb.execute("TRUNCATE enc");
+      assert.equal(db.copyInsert(T("enc"), values.map((v, i) => ({ i, v }))), values.length);
+      assert.deepEqual(await adb.execute("SELECT v FROM enc ORDER BY i"), viaParams, `${type} (sync)`);
+    }
+    await adb.execute("DROP TABLE enc");
+  });
+});
+
 const committed = async (table: string): Promise<number> => (await rawQuery<{ n: number }>(`SELECT count(*)::int AS n FROM "${ctx.schema}".${table}`))[0]!.n;
 
 describe("copyInsert: all or nothing", () => {
