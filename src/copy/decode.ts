@@ -3,6 +3,10 @@
  * values out, parsed by tscopg's own type parsers (`sql/values`), so a value reads back exactly as `execute`
  * returns it. The decoder calls a {@link CopySink} per value and per row end, so the same pass can build row
  * objects ({@link RowSink}) or column arrays ({@link ColumnSink}, for a data-frame reader).
+ *
+ * As a read path (measured on this machine, 1M rows × (int, float8, text), same run): `copyTo` decoded here into
+ * row objects reads 1.07M rows/s where `execute` reads 0.79M rows/s (1.35×). Not offered as an `execute` option
+ * (yet): `COPY (query) TO STDOUT` takes no bind parameters, and the column types need a describe round trip first.
  * @module
  */
 import { typeParsers } from "../sql/values.js";
