@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { AsyncDatabase, Database, ParameterError, TscopgError, UniqueViolation } from "../src/index.js";
 import { CopyDecoder, ColumnSink, RowSink, parserFor } from "../src/copy/decode.js";
+import { CopyEncoder } from "../src/copy/encode.js";
 import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
 import { refusedBeforeSending, sameError, type Either } from "./support/both-sides.js";
 
@@ -177,6 +178,25 @@ describe("copyTo", () => {
     );
     await assert.rejects(adb.copyFrom("COPY t FROM STDIN", "1\tx\n", { signal: AbortSignal.abort() }), (e) => e instanceof TscopgError && /abort/.test((e as Error).message));
     await assert.rejects(adb.copyTo("COPY t TO STDOUT", { signal: AbortSignal.abort() }).next(), (e) => e instanceof TscopgError && /abort/.test((e as Error).message));
+  });
+});
+
+describe("the COPY text encoder, by values (for columnar sources)", () => {
+  test("valuesRow encodes like objectRow; a wrong value count or a NUL is refused naming the row and field", async () => {
+    const enc = new CopyEncoder("test", ["id", "v"]);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const c = enc.valuesRow([i, i % 3 === 0 ? null : `v\t${i}\\`]);
+      if (c) chunks.push(c);
+    }
+    chunks.push(enc.flush()!);
+    assert.ok(chunks.length > 2, "several chunks");
+    assert.equal(await adb.copyFrom("COPY t (id, v) FROM STDIN", chunks), 20_000);
+    assert.deepEqual(await adb.fetchOne("SELECT * FROM t WHERE id = 7"), { id: 7, v: "v\t7\\" });
+    assert.equal(await adb.fetchVal("SELECT count(*) FROM t WHERE v IS NULL"), 6667n);
+    assert.throws(() => enc.valuesRow([1]), /row 20000 has 1 values for 2 columns/);
+    assert.throws(() => enc.valuesRow([1, "a\0"]), /test\(\): row 20000, field 2: a NUL character/);
+    assert.equal(enc.flush(), undefined, "a refused row leaves nothing behind");
   });
 });
 
