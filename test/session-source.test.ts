@@ -94,6 +94,9 @@ describe("subclasses", () => {
       onBroken(listener: BrokenListener) {
         return this.inner.onBroken(listener);
       }
+      standalone() {
+        return this.inner.standalone();
+      }
     }
     const made: { source: CountingSource; options: DatabaseOptions }[] = [];
     class Counted extends AsyncDatabase {

@@ -15,7 +15,8 @@ import { ConsumerGone, Handoff } from "../copy/handoff.js";
 import { outputProgress, progressReporter, type CopyProgress } from "../copy/progress.js";
 import { idents, sql } from "../sql/compose.js";
 import { validateIdentifiers } from "../sql/identifiers.js";
-import { defineFeature, type Executor, type Feature } from "./registry.js";
+import { defineFeature } from "./feature-meta.js";
+import type { Executor, Feature } from "./registry.js";
 import { IN_SCHEMA, columnList, target } from "./target.js";
 
 export type { CopyProgress } from "../copy/progress.js";
@@ -230,6 +231,6 @@ function copyTo(db: Executor, copySql: string, options?: CopyOptions): AsyncIter
 export const copyFeatures = {
   copyInsert,
   copyFrom,
-  // (Not a Promise: an iterator, made at once; the sync facade counts its progress on the main thread.)
-  copyTo: defineFeature(copyTo as unknown as Feature, { transport: "copyTo" }),
+  // (An iterator, made at once; the sync facade counts its progress on the main thread.)
+  copyTo: defineFeature(copyTo, { transport: "copyTo" }),
 } satisfies Record<string, Feature>;
