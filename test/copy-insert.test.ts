@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { AsyncDatabase, Database, InvalidTextRepresentation, InvalidIdentifier, ParameterError, TscopgError } from "../src/index.js";
 import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
 import { refusedBeforeSending, sameError, type Either } from "./support/both-sides.js";
+import { encodeDate } from "../src/sql/encode.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -150,6 +151,19 @@ describe("copyInsert encodes as parameters do", () => {
       assert.deepEqual(await adb.execute("SELECT v FROM enc ORDER BY i"), viaParams, `${type} (sync)`);
     }
     await adb.execute("DROP TABLE enc");
+  });
+});
+
+describe("encodeDate's fast path (years 1 to 9999, used by COPY and parameters)", () => {
+  test("writes exactly what toISOString writes, at the edges and across the range", () => {
+    const edges = [-62_135_596_800_000, 253_402_300_799_999, 0, -1, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, -2_208_988_800_001];
+    const first = -62_135_596_800_000; // 0001-01-01
+    const range = 253_402_300_800_000 - first; // to 10000-01-01
+    // Spread by the golden ratio's fractional parts: every month, weekday and time of day comes up.
+    const sample = [...edges, ...Array.from({ length: 40_000 }, (_, i) => first + Math.floor(((i * 0.6180339887498949) % 1) * range))];
+    for (const ms of sample) {
+      assert.equal(encodeDate(new Date(ms)), new Date(ms).toISOString(), String(ms));
+    }
   });
 });
 
