@@ -139,6 +139,10 @@ function cases(): Case[] {
     { name: "count", args: () => ["Order", { user: ["u0", "u1", "u2", "u3"] }, inS], check: (v) => assert.equal(v, 4) },
     { name: "paginate", args: () => ["Order", { limit: 2, offset: 1, orderBy: "id", descending: true, schema: S }], check: (v) => assert.deepEqual((v as { id: number }[]).map((r) => r.id), [12, 11]) },
     { name: "deleteWhere", args: (i) => ["Order", { id: 10 + i }, inS], check: async (v, i) => { assert.equal(v, 1); assert.equal(await one(`SELECT count(*)::int FROM "${S}"."Order" WHERE id = $1`, [10 + i]), 0); } },
+    // COPY (flat only; the table is in K, whose tables no listing case counts)
+    { name: "copyInsert", args: (i) => ["copy_t", [{ id: i * 10 + 1, v: "a\tb\\c" }, { id: i * 10 + 2, v: null }], { schema: K }], check: async (v, i) => { assert.equal(v, 2); assert.deepEqual(await rows(`SELECT * FROM "${K}".copy_t WHERE id / 10 = $1 ORDER BY id`, [i]), [{ id: i * 10 + 1, v: "a\tb\\c" }, { id: i * 10 + 2, v: null }]); } },
+    { name: "copyFrom", args: (i) => [`COPY "${K}".copy_t (id, v) FROM STDIN (FORMAT csv)`, `${100 + i},"x,y"\n`], check: async (v, i) => { assert.equal(v, 1); assert.equal(await one(`SELECT v FROM "${K}".copy_t WHERE id = $1`, [100 + i]), "x,y"); } },
+    { name: "copyTo", args: () => [`COPY (SELECT 1 AS a, E'x\\ty' AS b) TO STDOUT`], same: false, check: async (v) => { let text = ""; for await (const c of v as AsyncIterable<Uint8Array>) text += Buffer.from(c).toString(); assert.equal(text, "1\tx\\ty\n"); } },
     // LISTEN/NOTIFY (flat only; listen is async only: called the two async ways, and absent on the sync side)
     { name: "notify", args: (i) => [CH, { i }], check: async (v, i) => {
       assert.equal(v, undefined);
@@ -174,7 +178,8 @@ before(async () => {
   K = `${P}k`;
   await rawQuery(`CREATE SCHEMA "${K}"; SET search_path = "${K}";
     CREATE TABLE k0 (id int NOT NULL, code text, order_id int); CREATE TABLE k1 (id int NOT NULL, code text, order_id int);
-    CREATE TABLE k2 (id int NOT NULL, code text, order_id int); CREATE TABLE k3 (id int NOT NULL, code text, order_id int)`);
+    CREATE TABLE k2 (id int NOT NULL, code text, order_id int); CREATE TABLE k3 (id int NOT NULL, code text, order_id int);
+    CREATE TABLE copy_t (id int PRIMARY KEY, v text)`);
   extDb = `${P}ext`;
   await rawQuery(`CREATE DATABASE "${extDb}"`);
   adb = new AsyncDatabase(ctx.config);

@@ -25,6 +25,17 @@ function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterato
 /** Methods whose second argument holds statement parameters (encoded like the async API encodes them). */
 const STATEMENT_METHODS = new Set<string>([...ROWS_METHODS, "executeMany"]);
 
+/**
+ * Per-method argument preparers, run on the main thread before the arguments are encoded: a method may move its
+ * bulk arguments better than one cloned object at a time (`copyInsert` sends its rows as COPY bytes).
+ */
+const preparers = new Map<string, (args: unknown[]) => unknown[] | undefined>();
+
+/** Registers the preparer of `method`'s arguments (answering `undefined` leaves them as they are). */
+export function registerArgPreparer(method: string, prepare: (args: unknown[]) => unknown[] | undefined): void {
+  preparers.set(method, prepare);
+}
+
 /** Objects that structured cloning copies faithfully although they are iterable. */
 function isCloneableIterable(v: object): boolean {
   return Array.isArray(v) || ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set;
@@ -54,8 +65,9 @@ export function encodeArgs(
     }
     return v;
   };
-  return args.map((a, i) => {
-    if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof args[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);
+  const prepared = preparers.get(method)?.(args) ?? args;
+  return prepared.map((a, i) => {
+    if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof prepared[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);
     // A generator of parameter sets is pulled in chunks, each set encoded as it is read (10M sets need not fit).
     if (method === "executeMany" && typeof a === "object" && a !== null && Symbol.iterator in a && !Array.isArray(a)) {
       return pulled(ctx, mapIterator((a as Iterable<unknown>)[Symbol.iterator](), encodeParamSet));

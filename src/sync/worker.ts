@@ -17,6 +17,7 @@ import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, ty
 import { transportTable, type WorkerCall } from "./transports.js";
 // The built-in transports (the main thread registers the same ones).
 import "./rows.js";
+import "./copy.js";
 
 const { port, state } = workerData as { port: MessagePort; state: Int32Array };
 
