@@ -31,9 +31,12 @@ import { tableFeatures } from "./tables.js";
  */
 export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" | "_withOwnSession" | "_inTransaction">;
 
-/** A feature: its first parameter is the executor it runs on; the rest are the method's parameters. */
+/**
+ * A feature: its first parameter is the executor it runs on; the rest are the method's parameters. It answers a
+ * Promise, or an async iterable returned at once (e.g. `stream()`: the sync facade gets a lazy iterator).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Feature = (db: Executor, ...args: any[]) => Promise<unknown>;
+export type Feature = (db: Executor, ...args: any[]) => Promise<unknown> | AsyncIterable<unknown>;
 
 /** Metadata a feature may carry. */
 export interface FeatureMeta {

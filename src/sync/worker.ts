@@ -13,6 +13,7 @@ import { TscopgError, deserializeError, serializeError } from "../errors.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
+import { hasBatches, nextBatch } from "./stream-batches.js";
 import { transportTable, type WorkerCall } from "./transports.js";
 // The built-in transports (the main thread registers the same ones).
 import "./rows.js";
@@ -183,6 +184,7 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
     }
     case "next": {
       const it = get(req.handle) as unknown as AsyncIterator<unknown>;
+      if (hasBatches(it)) return nextBatch(it, req.max); // rows of a server cursor: packed
       const values: unknown[] = [];
       while (values.length < req.max) {
         const r = await it.next();
