@@ -39,8 +39,11 @@ export interface StreamApi<M extends Mode> {
 const DEFAULT_BATCH = 1000;
 
 function stream(db: Executor, sql: string, params?: QueryParams | null, options?: StreamOptions): RowStream {
-  const { signal, ...rest } = options !== null && typeof options === "object" && !Array.isArray(options) ? options : ({ ...(options as object) } as StreamOptions);
-  const { batchSize = DEFAULT_BATCH } = checkOptions("stream", options === undefined || options === null ? options : rest, { batchSize: "number" });
+  const plain = typeof options === "object" && options !== null && Object.getPrototypeOf(options) === Object.prototype;
+  // `signal` is checked apart (an AbortSignal is no plain object); anything else that is not a plain object is
+  // refused by checkOptions.
+  const { signal, ...rest } = plain ? options : ({} as StreamOptions);
+  const { batchSize = DEFAULT_BATCH } = checkOptions("stream", plain ? rest : options, { batchSize: "number" });
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`stream(): batchSize must be an integer ≥ 1, got ${batchSize}`);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ParameterError("stream(): signal must be an AbortSignal");
   const q = prepareQuery(sql, params);
