@@ -85,10 +85,15 @@ export class ServerCursor {
     return this.#cursor._result.fields;
   }
 
-  /** The command tag's row count (known once the rows are exhausted). */
+  /**
+   * The statement's row count, once the rows are exhausted: the rows read for a statement with a result (the
+   * command tag only counts the last batch's), else the tag's count (the rows an INSERT, UPDATE… changed).
+   */
   get rowCount(): number | null {
-    return this.#cursor._result.rowCount;
+    return this.fields.length > 0 ? this.#rowsRead : this.#cursor._result.rowCount;
   }
+
+  #rowsRead = 0;
 
   /** The command (`SELECT`, `INSERT`, …), once the rows are exhausted. */
   get command(): string {
@@ -167,6 +172,7 @@ export class ServerCursor {
       }
       c.raw = req.raw;
       const rows = await c.read(req.rows);
+      this.#rowsRead += rows.length;
       if (c.state === "done") {
         this.#last = rows;
         return;
@@ -194,21 +200,32 @@ export class ServerCursor {
  */
 async function occupy<T>(session: PgSession, cursor: object, serve: () => Promise<T>): Promise<T> {
   const client = session.client as unknown as { query(q: unknown, ...rest: unknown[]): unknown };
-  const own = Object.prototype.hasOwnProperty.call(client, "query");
+  const waiter = session as unknown as { settled(): Promise<void> | undefined };
+  const ownQuery = Object.prototype.hasOwnProperty.call(client, "query");
+  const ownSettled = Object.prototype.hasOwnProperty.call(waiter, "settled");
   const query = client.query;
+  const settled = waiter.settled;
   client.query = function (this: unknown, q: unknown, ...rest: unknown[]) {
     if (q === cursor) return query.call(this, q, ...rest);
-    throw new TscopgError(
-      "a server-side cursor (a stream() being iterated, or a cursor with unread rows) is open on this connection: " +
-        "read it to its end or close it (break out of the loop, cursor.close()) before running another statement on it",
-    );
+    throw portalOpen();
   };
+  // Waiting for the statements in flight to answer (before a BEGIN, a COMMIT) would wait for the portal forever.
+  waiter.settled = () => Promise.reject(portalOpen());
   try {
     return await serve();
   } finally {
-    if (own) client.query = query;
+    if (ownQuery) client.query = query;
     else delete (client as { query?: unknown }).query;
+    if (ownSettled) waiter.settled = settled;
+    else delete (waiter as { settled?: unknown }).settled;
   }
+}
+
+function portalOpen(): TscopgError {
+  return new TscopgError(
+    "a server-side cursor (a stream() being iterated, or a cursor with unread rows) is open on this connection: " +
+      "read it to its end or close it (break out of the loop, cursor.close()) before running another statement on it",
+  );
 }
 
 /**
