@@ -258,4 +258,30 @@ describe("stream(): options", () => {
       await d.close();
     }
   });
+
+  test("a signal aborted between batches fails the next read (the rows already read come first); the cursor is closed", async () => {
+    const d = new AsyncDatabase(ctx.config);
+    try {
+      const ac = new AbortController();
+      const it = d.stream<{ g: number; pid: number }>("SELECT g, pg_backend_pid() AS pid FROM generate_series(1, 5000) g", null, { batchSize: 100, signal: ac.signal });
+      const first = await it.next();
+      const pid = (first.value as { pid: number }).pid;
+      ac.abort();
+      let n = 1;
+      await assert.rejects(
+        (async () => {
+          for await (const _ of it) n++;
+        })(),
+        TscopgError,
+      );
+      assert.equal(n, 100);
+      await eventually(() => rawQuery(`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`).then((r) => r[0]?.state), (st) => st === "idle", "the aborted stream's backend");
+      await d.connect(async (c) => {
+        assert.equal(await c.fetchVal("SELECT pg_backend_pid()"), pid);
+        assert.equal(await c.fetchVal("SELECT count(*)::int FROM pg_cursors"), 0);
+      });
+    } finally {
+      await d.close();
+    }
+  });
 });

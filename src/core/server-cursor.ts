@@ -134,9 +134,11 @@ export class ServerCursor {
   }
 
   #start(): Promise<void> {
-    const run = this.host._withPlainSession((session) =>
-      cancellable(session, this.signal, () => session.submit(this.#cursor, (c) => occupy(session, c, () => this.#serve(c)))),
-    );
+    const run = this.host._withPlainSession(async (session) => {
+      // An already-aborted signal: refused before anything is sent.
+      await cancellable(session, this.signal, () => Promise.resolve());
+      return session.submit(this.#cursor, (c) => occupy(session, c, () => this.#serve(c, session)));
+    });
     return run.then(
       () => this.#end(undefined),
       (err: unknown) => this.#end(err ?? new TscopgError("the server cursor failed")),
@@ -163,7 +165,7 @@ export class ServerCursor {
   #last: unknown[] | undefined;
 
   /** The loop holding the session: serves the reader's requests until the end. */
-  async #serve(c: RowCursor): Promise<void> {
+  async #serve(c: RowCursor, session: PgSession): Promise<void> {
     for (;;) {
       const req = await this.#next();
       if (req === undefined) {
@@ -171,7 +173,8 @@ export class ServerCursor {
         return;
       }
       c.raw = req.raw;
-      const rows = await c.read(req.rows);
+      // Each read is cancellable (between reads nothing runs on the server: an abort then fails the next read).
+      const rows = await cancellable(session, this.signal, () => c.read(req.rows));
       this.#rowsRead += rows.length;
       if (c.state === "done") {
         this.#last = rows;
