@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { AsyncDatabase, Database, DivisionByZero, ParameterError, TscopgError } from "../src/index.js";
+import { AsyncDatabase, ConnectionError, Database, DivisionByZero, ParameterError, TscopgError } from "../src/index.js";
 import { eventually } from "./support/both-sides.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 
@@ -178,6 +178,44 @@ describe("stream(): lifetime", () => {
       );
     } finally {
       s.close();
+    }
+  });
+});
+
+describe("stream(): a slow reader, a lost connection", () => {
+  test("the answer limit (queryTimeout) does not run out while the reader takes its time between batches", async () => {
+    const d = new AsyncDatabase(ctx.config.with({ queryTimeout: 250 }));
+    try {
+      const it = d.stream<{ g: number }>("SELECT g FROM generate_series(1, 300) g", null, { batchSize: 100 });
+      const got: number[] = [];
+      for await (const row of it) {
+        got.push(row.g);
+        // The limit is on the server's answers: a reader slower than it between two reads is no dead server.
+        if (row.g === 100) await new Promise((r) => setTimeout(r, 600));
+      }
+      assert.equal(got.length, 300);
+    } finally {
+      await d.close();
+    }
+  });
+
+  test("the connection killed between batches: the next step fails with ConnectionError; the database goes on", async () => {
+    const d = new AsyncDatabase(ctx.config);
+    try {
+      const it = d.stream<{ pid: number }>("SELECT pg_backend_pid() AS pid FROM generate_series(1, 5000)", null, { batchSize: 100 });
+      const pid = ((await it.next()).value as { pid: number }).pid;
+      await rawQuery(`SELECT pg_terminate_backend(${pid})`);
+      await eventually(() => rawQuery(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid}`).then((r) => r[0]!.n), (n) => n === 0, "the killed backend");
+      await assert.rejects(
+        (async () => {
+          for await (const _ of it);
+        })(),
+        ConnectionError,
+      );
+      assert.equal(await d.transaction((tx) => tx.fetchVal("SELECT 1")), 1);
+      assert.deepStrictEqual(await drainAsync(d.stream("SELECT 2 AS two")), [{ two: 2 }]);
+    } finally {
+      await d.close();
     }
   });
 });

@@ -166,8 +166,12 @@ export class ServerCursor {
 
   /** The loop holding the session: serves the reader's requests until the end. */
   async #serve(c: RowCursor, session: PgSession): Promise<void> {
-    for (;;) {
+    for (let first = true; ; first = false) {
       const req = await this.#next();
+      // Between reads the portal waits for the reader, not for the server: it is not counted as a statement in
+      // flight then (the answer limit does not run out on a slow reader, and an idle socket does not keep the
+      // process alive); it is counted again before anything is sent, so the exchange ends counted.
+      if (!first) session._begin();
       if (req === undefined) {
         await c.close();
         return;
@@ -180,6 +184,7 @@ export class ServerCursor {
         this.#last = rows;
         return;
       }
+      session._answered(undefined);
       this.#request = undefined;
       req.resolve({ rows, done: false });
     }
