@@ -146,10 +146,13 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Row> & { _unread(n: number): void; _nextBatch(): Promise<RawBatch> } {
     const it = {
-      next: async (): Promise<IteratorResult<Row>> => {
-        if (this.#pos >= this.#rows.length) await this.#fill(FETCH_SIZE);
+      next: (): Promise<IteratorResult<Row>> => {
         this.#lastRaw = undefined;
-        return this.#pos < this.#rows.length ? { done: false, value: this.#rows[this.#pos++]! } : { done: true, value: undefined };
+        // A row of the batch in memory: no async function's machinery per row.
+        if (this.#pos < this.#rows.length) return Promise.resolve({ done: false, value: this.#rows[this.#pos++]! });
+        return this.#fill(FETCH_SIZE).then(() =>
+          this.#pos < this.#rows.length ? { done: false, value: this.#rows[this.#pos++]! } : { done: true, value: undefined },
+        );
       },
       return: async (): Promise<IteratorResult<Row>> => ({ done: true, value: undefined }),
       _unread: (n: number): void => {

@@ -36,8 +36,13 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
     this.#cursor = new ServerCursor(host, text, values, signal);
   }
 
-  async next(): Promise<IteratorResult<R>> {
-    if (this.#pos < this.#rows.length) return { done: false, value: this.#rows[this.#pos++]! };
+  next(): Promise<IteratorResult<R>> {
+    // A row of the batch in memory: no async function's machinery per row (the hot path of `for await`).
+    if (this.#pos < this.#rows.length) return Promise.resolve({ done: false, value: this.#rows[this.#pos++]! });
+    return this.#nextBatch();
+  }
+
+  async #nextBatch(): Promise<IteratorResult<R>> {
     if (this.#done) return DONE;
     const batch = await this.#read(false);
     this.#rows = batch.rows as R[];
