@@ -65,7 +65,6 @@ describe("server-side cursors (async)", () => {
       await cur.execute(BIG);
       await cur.fetchMany(10);
       await assert.rejects(conn.execute("SELECT 1"), OPEN);
-      await assert.rejects(conn.commit(), OPEN);
       await cur.close();
       assert.equal(await conn.fetchVal("SELECT count(*)::int FROM pg_cursors"), 0);
       assert.equal(conn.closed, false);
@@ -137,5 +136,23 @@ describe("server-side cursors (sync)", () => {
       assert.deepEqual(cur.fetchAll(), [{ two: 2 }]);
       assert.equal(conn.fetchVal("SELECT count(*)::int FROM pg_cursors"), 0);
     });
+  });
+
+  test("closing the connection closes its cursor's portal: the next user of the session finds it free", async () => {
+    const d = new AsyncDatabase(ctx.config);
+    try {
+      const conn = await d.connect({ autocommit: true });
+      const pid = await conn.fetchVal("SELECT pg_backend_pid()");
+      const cur = await conn.cursor();
+      await cur.execute(BIG);
+      await conn.close();
+      await assert.rejects(cur.fetchAll(), /ended \(or was closed\), which closed the cursor/);
+      await d.connect(async (again) => {
+        assert.equal(await again.fetchVal("SELECT pg_backend_pid()"), pid); // the same session, reused
+        assert.equal(await again.fetchVal("SELECT count(*)::int FROM pg_cursors"), 0);
+      });
+    } finally {
+      await d.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { AsyncDatabase, ConnectionError, Database, DivisionByZero, ParameterError, TscopgError } from "../src/index.js";
+import { AsyncDatabase, ConnectionError, Database, DivisionByZero, ParameterError, QueryCanceled, TscopgError } from "../src/index.js";
 import { eventually } from "./support/both-sides.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 
@@ -250,6 +250,20 @@ describe("stream(): transactions", () => {
     });
     assert.equal(await adb.fetchVal("SELECT count(*)::int FROM t"), 1);
   });
+
+  test("a stream left open when its transaction ends is closed first (the commit goes through; a later read says why)", async () => {
+    await adb.execute("TRUNCATE t");
+    let left: AsyncIterator<Row> | undefined;
+    await adb.transaction(async (tx) => {
+      await tx.execute("INSERT INTO t VALUES (9, 'committed')");
+      left = tx.stream("SELECT g FROM generate_series(1, 5000) g", null, { batchSize: 10 });
+      assert.deepStrictEqual(await left.next(), { done: false, value: { g: 1 } });
+    });
+    assert.equal(await adb.fetchVal("SELECT v FROM t WHERE id = 9"), "committed");
+    for (let i = 2; i <= 10; i++) await left!.next(); // the rows already read
+    await assert.rejects(left!.next(), /ended \(or was closed\), which closed the cursor/);
+    assert.deepStrictEqual(await drainAsync(adb.stream("SELECT count(*)::int AS n FROM t")), [{ n: 1 }]);
+  });
 });
 
 describe("stream(): options", () => {
@@ -288,7 +302,7 @@ describe("stream(): options", () => {
     const d = new AsyncDatabase(ctx.config);
     try {
       const it = d.stream("INSERT INTO t VALUES (99, 'never') RETURNING id", null, { signal: AbortSignal.abort() });
-      await assert.rejects(it.next(), TscopgError);
+      await assert.rejects(it.next(), QueryCanceled);
       assert.deepStrictEqual(await it.next(), { done: true, value: undefined });
       assert.equal(await d.fetchVal("SELECT count(*)::int FROM t WHERE id = 99"), 0);
       await d.connect(async (c) => assert.equal(await c.fetchVal("SELECT count(*)::int FROM pg_cursors"), 0));
@@ -310,7 +324,7 @@ describe("stream(): options", () => {
         (async () => {
           for await (const _ of it) n++;
         })(),
-        TscopgError,
+        QueryCanceled,
       );
       assert.equal(n, 100);
       await eventually(() => rawQuery(`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`).then((r) => r[0]?.state), (st) => st === "idle", "the aborted stream's backend");
@@ -318,6 +332,27 @@ describe("stream(): options", () => {
         assert.equal(await c.fetchVal("SELECT pg_backend_pid()"), pid);
         assert.equal(await c.fetchVal("SELECT count(*)::int FROM pg_cursors"), 0);
       });
+    } finally {
+      await d.close();
+    }
+  });
+
+  test("a signal aborted while a batch is being read cancels it on the server (QueryCanceled); the connection goes on", async () => {
+    const d = new AsyncDatabase(ctx.config);
+    try {
+      const ac = new AbortController();
+      const it = d.stream<{ pid: number }>(
+        "SELECT pg_backend_pid() AS pid, pg_sleep(CASE WHEN g = 2 THEN 30 ELSE 0 END) FROM generate_series(1, 3) g",
+        null,
+        { batchSize: 1, signal: ac.signal },
+      );
+      const pid = ((await it.next()).value as { pid: number }).pid;
+      const second = it.next();
+      await eventually(() => rawQuery(`SELECT wait_event FROM pg_stat_activity WHERE pid = ${pid}`).then((r) => r[0]?.wait_event), (w) => w === "PgSleep", "the read in pg_sleep");
+      ac.abort();
+      await assert.rejects(second, QueryCanceled);
+      await eventually(() => rawQuery(`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`).then((r) => r[0]?.state), (st) => st === "idle", "the cancelled stream's backend");
+      await d.connect(async (c) => assert.equal(await c.fetchVal("SELECT pg_backend_pid()"), pid));
     } finally {
       await d.close();
     }

@@ -108,7 +108,7 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
     const portal = this.#portal;
     this.#rows = [];
     this.#pos = 0;
-    if (portal === undefined || portal.over) return false;
+    if (portal === undefined) return false; // (a portal closed under it, by its connection's end, says so)
     try {
       const batch = raw ? await portal.read(size, true) : await portal.read(size);
       if (raw) this.#lastRaw = batch.rows as RawRow[];

@@ -122,6 +122,18 @@ export class ServerCursor {
     return answer;
   }
 
+  /**
+   * Closes the portal because the transaction or connection it runs on ends (see {@link closePortals}): a later
+   * read fails, saying so, instead of ending quietly.
+   * @internal
+   */
+  async _closeForEnd(): Promise<void> {
+    this.#error ??= new TscopgError(
+      "the transaction or connection this server-side cursor ran on ended (or was closed), which closed the cursor",
+    );
+    await this.close();
+  }
+
   /** Closes the portal (if open) and resolves once its session is given back. Never rejects. Idempotent. */
   async close(): Promise<void> {
     if (this.#running === undefined) {
@@ -137,7 +149,14 @@ export class ServerCursor {
     const run = this.host._withPlainSession(async (session) => {
       // An already-aborted signal: refused before anything is sent.
       await cancellable(session, this.signal, () => Promise.resolve());
-      return session.submit(this.#cursor, (c) => occupy(session, c, () => this.#serve(c, session)));
+      let open = openPortals.get(session);
+      if (open === undefined) openPortals.set(session, (open = new Set()));
+      open.add(this);
+      try {
+        return await session.submit(this.#cursor, (c) => occupy(session, c, () => this.#serve(c, session)));
+      } finally {
+        open.delete(this);
+      }
     });
     return run.then(
       () => this.#end(undefined),
@@ -151,14 +170,14 @@ export class ServerCursor {
    */
   #end(err: unknown): void {
     this.#over = true;
-    this.#error = err;
+    this.#error ??= err;
     const req = this.#request;
     const last = this.#last ?? [];
     this.#request = undefined;
     this.#last = undefined;
     if (req === undefined) return;
-    if (err === undefined) req.resolve({ rows: last, done: true });
-    else req.reject(err);
+    if (this.#error === undefined) req.resolve({ rows: last, done: true });
+    else req.reject(this.#error);
   }
 
   /** The rows of the last read, kept for {@link #end}. */
@@ -202,30 +221,39 @@ export class ServerCursor {
   }
 }
 
+/** The portals open on each session. */
+const openPortals = new WeakMap<PgSession, Set<ServerCursor>>();
+
+/**
+ * Closes the server-side cursors open on `session` (their unread rows are dropped; their next read fails saying
+ * why). A transaction or connection ends with this before its session is given back, so an abandoned stream or
+ * cursor never leaves a portal occupying a session someone else gets next.
+ * @internal
+ */
+export async function closePortals(session: PgSession): Promise<void> {
+  const open = openPortals.get(session);
+  if (open !== undefined && open.size > 0) await Promise.all([...open].map((c) => c._closeForEnd()));
+}
+
 /**
  * Runs `serve` while `cursor`'s portal occupies `session`: any other statement sent on the session meanwhile is
  * refused (it would wait forever behind the open portal).
  */
 async function occupy<T>(session: PgSession, cursor: object, serve: () => Promise<T>): Promise<T> {
   const client = session.client as unknown as { query(q: unknown, ...rest: unknown[]): unknown };
-  const waiter = session as unknown as { settled(): Promise<void> | undefined };
-  const ownQuery = Object.prototype.hasOwnProperty.call(client, "query");
-  const ownSettled = Object.prototype.hasOwnProperty.call(waiter, "settled");
+  const own = Object.prototype.hasOwnProperty.call(client, "query");
   const query = client.query;
-  const settled = waiter.settled;
   client.query = function (this: unknown, q: unknown, ...rest: unknown[]) {
     if (q === cursor) return query.call(this, q, ...rest);
     throw portalOpen();
   };
-  // Waiting for the statements in flight to answer (before a BEGIN, a COMMIT) would wait for the portal forever.
-  waiter.settled = () => Promise.reject(portalOpen());
+  // (Waiting for the session to settle, before a BEGIN or a COMMIT, does not wait for the portal: between reads
+  // it is not counted in flight, see ServerCursor.#serve. The statement that follows is refused here.)
   try {
     return await serve();
   } finally {
-    if (ownQuery) client.query = query;
+    if (own) client.query = query;
     else delete (client as { query?: unknown }).query;
-    if (ownSettled) waiter.settled = settled;
-    else delete (waiter as { settled?: unknown }).settled;
   }
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import { encodeValue } from "./codecs.js";
+import "./signal-codec.js"; // AbortSignal options (cancellation)
 import type { CallContext } from "./bridge.js";
 import { encodeParamSet, paramsForWorker } from "./params.js";
 import { ROWS_METHODS } from "./rows.js";

@@ -11,6 +11,7 @@ import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
 import { TscopgError, deserializeError, serializeError } from "../errors.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
+import "./signal-codec.js"; // AbortSignal options (cancellation)
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
 import { hasBatches, nextBatch } from "./stream-batches.js";
@@ -186,7 +187,10 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
       const it = get(req.handle) as unknown as AsyncIterator<unknown>;
       if (hasBatches(it)) return nextBatch(it, req.max); // rows of a server cursor: packed
       const values: unknown[] = [];
+      // A live source (notifications) says how many items it holds: the batch then waits for one item, not `max`.
+      const available = (it as { _available?: () => number })._available;
       while (values.length < req.max) {
+        if (values.length > 0 && available?.call(it) === 0) break;
         const r = await it.next();
         if (r.done) return { values, done: true };
         values.push(r.value);
