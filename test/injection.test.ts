@@ -48,8 +48,11 @@ const VALUES = [
   "' || pg_sleep(10) || '",
   "E'\\x27'",
 ];
-/** Features whose only parameters are booleans (nothing for the corpus to reach). */
-const TAKES_NO_NAMES = new Set(["listDatabases", "listExtensions", "listSchemas", "listRoles", "size"]);
+/**
+ * Features whose only parameters are booleans (nothing for the corpus to reach), or SQL text the caller writes with
+ * bind parameters (`stream`, like `execute`).
+ */
+const TAKES_NO_NAMES = new Set(["listDatabases", "listExtensions", "listSchemas", "listRoles", "size", "stream"]);
 const CORPUS: Record<InjectionSpec["kind"], readonly string[]> = { name: NAMES, extension: EXTENSIONS, keyword: KEYWORDS, value: VALUES };
 
 before(async () => {

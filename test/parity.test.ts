@@ -61,12 +61,17 @@ interface Case {
   ext?: boolean;
 }
 
+/** The items of an async or sync iterator. */
+async function drain(it: unknown): Promise<unknown[]> {
+  const out: unknown[] = [];
+  if (Symbol.asyncIterator in (it as object)) for await (const x of it as AsyncIterable<unknown>) out.push(x);
+  else for (const x of it as Iterable<unknown>) out.push(x);
+  return out;
+}
+
 /** The notifications of an iterator a call returned (async on the async side, sync on the sync side). */
 async function payloads(v: unknown): Promise<string[]> {
-  const out: string[] = [];
-  if (Symbol.asyncIterator in (v as object)) for await (const n of v as AsyncIterable<{ payload: string }>) out.push(n.payload);
-  else for (const n of v as Iterable<{ payload: string }>) out.push(n.payload);
-  return out;
+  return ((await drain(v)) as { payload: string }[]).map((n) => n.payload);
 }
 
 /** The channel of the parity cases of the LISTEN/NOTIFY features. */
@@ -132,6 +137,8 @@ function cases(): Case[] {
     { name: "analyze", args: () => [{ table: "items", schema: S }], check: async () => assert.equal(await one("SELECT reltuples::int FROM pg_class WHERE oid = $1::regclass", [`"${S}".items`]), 2) },
     { name: "vacuum", args: () => [{ table: "items", schema: S }], check: (v) => assert.equal(v, undefined) },
     { name: "explain", args: () => ['SELECT * FROM "Order" WHERE id = $1', [1], { format: "json" }], check: (v) => assert.equal((v as { plan: { Plan: { "Relation Name": string } }[] }).plan[0]!.Plan["Relation Name"], "Order") },
+    // Streaming (flat only): the answer is an iterator, drained by the check
+    { name: "stream", args: () => ['SELECT id, "user" FROM "Order" WHERE id >= $1 ORDER BY id', [1], { batchSize: 1 }], same: false, check: async (v) => assert.deepEqual(await drain(v), [{ id: 1, user: "ada" }, { id: 2, user: "grace" }]) },
     // CRUD (flat only)
     { name: "upsert", args: (i) => ["Order", { id: 10 + i, user: `u${i}`, n: i }, ["id"], inS], check: (v, i) => assert.deepEqual(v, { id: 10 + i, user: `u${i}`, n: i }), same: false },
     { name: "updateWhere", args: (i) => ["Order", { n: 100 + i }, { id: 10 + i }, inS], check: async (v, i) => { assert.equal(v, 1); assert.equal(await one(`SELECT n FROM "${S}"."Order" WHERE id = $1`, [10 + i]), 100 + i); } },

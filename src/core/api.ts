@@ -174,7 +174,7 @@ export interface CursorApi<M extends Mode> {
   fetchOne<R extends object = Row>(): Out<M, R | null>;
   fetchMany<R extends object = Row>(size?: number): Out<M, R[]>;
   fetchAll<R extends object = Row>(): Out<M, R[]>;
-  /** Rows affected or returned by the last statement (-1 before any). */
+  /** Rows affected or returned by the last statement: -1 before any, and while rows remain unread on the server (a server-side cursor knows the count once it has read them all). */
   readonly rowCount: number;
   /** Column names of the last result, or `null` when it returned no rows. */
   readonly description: { name: string; dataTypeID: number }[] | null;

@@ -7,6 +7,7 @@ import type { ConnectionApi, ExecuteOptions } from "./api.js";
 import { AsyncCursor } from "./async-cursor.js";
 import { AsyncTransaction, failedCommit } from "./async-transaction.js";
 import type { PgSession } from "./pg-session.js";
+import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
 import { ChildSlot, endedWhileCallbackRuns } from "./child-slot.js";
 import { Queryable } from "./queryable.js";
@@ -152,6 +153,7 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
+      await closePortals(this.session); // a stream or cursor left open on it (issue 15)
       if (this.inTransaction && !this.session.broken) await this.rollback();
     } catch {
       /* the connection is dropped below */

@@ -7,6 +7,7 @@ import { TX_BEGINS, transactionControl } from "../sql/placeholders.js";
 import type { ExecuteOptions, TransactionApi } from "./api.js";
 import { ChildSlot, endedWhileCallbackRuns, type Nested } from "./child-slot.js";
 import type { PgSession } from "./pg-session.js";
+import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
@@ -194,6 +195,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     }
     this.#finish();
     try {
+      await closePortals(session); // a stream or cursor left open in it (issue 15)
       await session.settled();
       if (session.txStatus === "E") {
         await this.#undo(session);
@@ -210,6 +212,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     const session = this.#live();
     this.#finish();
     try {
+      await closePortals(session); // a stream or cursor left open in it (issue 15)
       await session.settled();
       await this.#undo(session);
     } finally {

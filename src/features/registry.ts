@@ -34,7 +34,8 @@ export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" |
 
 /**
  * A feature: its first parameter is the executor it runs on; the rest are the method's parameters. It answers with
- * a Promise; an async-only feature (see {@link FeatureMeta.asyncOnly}) may answer with an async iterable at once.
+ * a Promise, or with an async iterable at once: `stream()` (the sync facade gets a lazy iterator), or an async-only
+ * feature (see {@link FeatureMeta.asyncOnly}).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Feature = (db: Executor, ...args: any[]) => Promise<unknown> | AsyncIterable<unknown>;

@@ -1,12 +1,53 @@
 /**
- * stream(): rows over a server-side cursor. (Stub: issue 15's streaming helper fills it.)
+ * `stream()`: a statement's rows over a server-side cursor, read `batchSize` at a time, so memory stays bounded
+ * whatever the result's size. An async iterable (a lazy sync iterable on the synchronous facade).
  * @module
  */
-import type { Mode } from "../core/api.js";
-import type { Feature } from "./registry.js";
+import type { Mode, Row } from "../core/api.js";
+import { checkOptions } from "../core/options.js";
+import { RowStream } from "../core/row-stream.js";
+import { encodeParams } from "../sql/encode.js";
+import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { ParameterError } from "../errors.js";
+import type { Executor, Feature } from "./registry.js";
+
+/** Options of {@link StreamApi.stream}. */
+export interface StreamOptions {
+  /** Rows fetched from the server per round trip (default 1000): the memory bound. */
+  batchSize?: number;
+  /** Aborting it cancels the statement on the server; the iteration then fails with a `QueryCanceled`-family error. */
+  signal?: AbortSignal;
+}
+
+/** The rows of `stream()`: an async iterator (async) or a lazy iterator (sync); closing it closes the cursor. */
+export type RowIterator<M extends Mode, R> = M extends "async" ? AsyncIterableIterator<R> & AsyncDisposable : IterableIterator<R> & Disposable;
 
 /** The streaming methods' types in mode `M`. */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
-export interface StreamApi<M extends Mode> {}
+export interface StreamApi<M extends Mode> {
+  /**
+   * Iterates over a statement's rows through a server-side cursor: `batchSize` rows per round trip, nothing sent
+   * until the iteration starts. `break` (or `return()`) closes the cursor and gives the connection back; an error
+   * of the statement (even at row 5,000) rejects the next step and releases everything. Inside a `transaction()`
+   * callback, or on a connection or a transaction, it runs on that connection (and sees its uncommitted rows);
+   * while it is open, another statement on the same connection is refused (read it to its end or `break` first).
+   * Rows equal `execute()`'s.
+   * @example for await (const row of db.stream("SELECT * FROM big")) total += row.n;
+   */
+  stream<R extends object = Row>(sql: string, params?: QueryParams | null, options?: StreamOptions): RowIterator<M, R>;
+}
 
-export const streamFeatures = {} satisfies Record<string, Feature>;
+const DEFAULT_BATCH = 1000;
+
+function stream(db: Executor, sql: string, params?: QueryParams | null, options?: StreamOptions): RowStream {
+  const plain = typeof options === "object" && options !== null && Object.getPrototypeOf(options) === Object.prototype;
+  // `signal` is checked apart (an AbortSignal is no plain object); anything else that is not a plain object is
+  // refused by checkOptions.
+  const { signal, ...rest } = plain ? options : ({} as StreamOptions);
+  const { batchSize = DEFAULT_BATCH } = checkOptions("stream", plain ? rest : options, { batchSize: "number" });
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`stream(): batchSize must be an integer ≥ 1, got ${batchSize}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ParameterError("stream(): signal must be an AbortSignal");
+  const q = prepareQuery(sql, params);
+  return new RowStream(db, q.text, encodeParams(q.values), batchSize, signal);
+}
+
+export const streamFeatures = { stream } satisfies Record<string, Feature>;

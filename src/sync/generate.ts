@@ -16,6 +16,7 @@ import { decodeValue } from "./codecs.js";
 import { batchedIterator } from "./iterator.js";
 import { kindEntry, type KindName } from "./kinds.js";
 import { isHandleRef, type RequestBody } from "./protocol.js";
+import { unpackBatch, type BatchAnswer } from "./stream-batches.js";
 import { namespacesOf, surfaceOf } from "./surface.js";
 import { transportTable } from "./transports.js";
 // Registers the built-in transports before the classes below are generated.
@@ -73,7 +74,7 @@ function call(req: RequestBody, ctx: CallContext = newContext()): unknown {
 function syncIterator(handle: number): IterableIterator<unknown> & Disposable {
   const owner = new SyncHandle(handle);
   return batchedIterator(
-    (max) => call({ op: "next", handle: owner[HANDLE], max }) as { values: unknown[]; done: boolean },
+    (max) => unpackBatch(call({ op: "next", handle: owner[HANDLE], max }) as BatchAnswer),
     (unread) => call({ op: "end", handle: owner[HANDLE], unread }),
     owner,
   );

@@ -107,6 +107,16 @@ function startDecoding(names: string[], types: number[]): Decoding {
   return { names, parsers, kinds: types.map((oid, i) => decodingKind(oid, parsers[i]!)), template: { ...base }, rows: [] };
 }
 
+/**
+ * Decodes a chunk carrying its columns (as `stream-batches.ts` packs them) into row objects, with the very
+ * decoding of the `rows` transport.
+ */
+export function unpackChunk(chunk: RowsChunk): Row[] {
+  const into = startDecoding(chunk[4] ?? [], chunk[5] ?? []);
+  decodeChunk(into, chunk);
+  return into.rows;
+}
+
 /** Decodes a chunk's rows into `into.rows`. */
 function decodeChunk(into: Decoding, chunk: RowsChunk): void {
   const { names, parsers, kinds, template, rows } = into;

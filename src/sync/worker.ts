@@ -14,6 +14,7 @@ import { decodeValue, encodeShallow } from "./codecs.js";
 import "./signal-codec.js"; // AbortSignal options (cancellation)
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
+import { hasBatches, nextBatch } from "./stream-batches.js";
 import { transportTable, type WorkerCall } from "./transports.js";
 // The built-in transports (the main thread registers the same ones).
 import "./rows.js";
@@ -185,6 +186,7 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
     }
     case "next": {
       const it = get(req.handle) as unknown as AsyncIterator<unknown>;
+      if (hasBatches(it)) return nextBatch(it, req.max); // rows of a server cursor: packed
       const values: unknown[] = [];
       // A live source (notifications) says how many items it holds: the batch then waits for one item, not `max`.
       const available = (it as { _available?: () => number })._available;
