@@ -157,9 +157,9 @@ function fromToPostgres(v: ToPostgres): string | Buffer | null {
 
 /**
  * node-postgres' `prepareValue`, as tscopg encodes: the text (or bytes, or `null`) sent for `value`. Handed to
- * `toPostgres()` methods so they can encode their parts.
+ * `toPostgres()` methods so they can encode their parts, and used by the bulk helpers for each cell.
  */
-function prepareValue(value: unknown): string | Buffer | null {
+export function prepareValue(value: unknown): string | Buffer | null {
   const enc = encodeValue(value);
   if (enc === null || enc === undefined) return null;
   if (Array.isArray(enc)) return arrayLiteral(enc);
