@@ -299,8 +299,11 @@ describe("transactions", () => {
   });
 });
 
-function* gen3(n: number) {
-  for (let i = 0; i < n; i++) yield { a: i, b: i, c: String(i) };
+function* gen3(n: number, extra: (i: number) => object = () => ({})) {
+  for (let i = 0; i < n; i++) {
+    const more = extra(i);
+    yield Object.getPrototypeOf(more) === Object.prototype ? { a: i, b: i, c: String(i), ...more } : more;
+  }
 }
 
 test("sync and async give the same error for an unencodable value, naming row and column", async () => {
@@ -310,4 +313,26 @@ test("sync and async give the same error for an unencodable value, naming row an
     ParameterError,
     /row 1, column "c": a Set has no PostgreSQL encoding/,
   );
+});
+
+test("sync rows are encoded as the async API encodes them: toPostgres() objects, class instances refused alike", async () => {
+  class Money {
+    constructor(readonly cents: number) {}
+    toPostgres() {
+      return `m${this.cents}`;
+    }
+  }
+  class Point {
+    constructor(readonly x: number) {}
+  }
+  for (const [side, q] of both()) {
+    await rawQuery(`TRUNCATE "${S}".t3`);
+    assert.equal(await call(q, "insertMany", "t3", [{ a: 1, c: new Money(150) }], { schema: S }), 1, side);
+    assert.equal(await call(q, "insertBatch", "t3", gen3(3, () => ({ c: new Money(7) })), { schema: S, onConflict: { action: "nothing" } }), 2, side);
+    assert.deepEqual(await rawQuery(`SELECT a, c FROM "${S}".t3 ORDER BY a`), [{ a: 0, c: "m7" }, { a: 1, c: "m150" }, { a: 2, c: "m7" }], side);
+  }
+  await sameErrorOn<Either, Either>(adb, db, (q) => q.insertMany("t3", [{ a: 1 }, new Point(1) as never], { schema: S }), ParameterError, /row 1 must be a plain object of column → value, got Point/);
+  await sameErrorOn<Either, Either>(adb, db, (q) => q.insertBatch("t3", gen3(5, (i) => (i === 3 ? (new Point(1) as never) : {})), { schema: S }), ParameterError, /row 3 must be a plain object of column → value, got Point/);
+  await sameErrorOn<Either, Either>(adb, db, (q) => q.insertBatch("t3", gen3(5, (i) => (i === 4 ? { c: () => 1 } : {})), { schema: S }), ParameterError, /row 4, column "c": a function has no PostgreSQL encoding/);
+  assert.equal(await count("t3"), 3);
 });

@@ -7,7 +7,7 @@
  */
 import { describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
-import { prepareValue } from "../sql/encode.js";
+import { encodeForWorker, needsNothing, prepareValue } from "../sql/encode.js";
 import { validateIdentifiers } from "../sql/identifiers.js";
 
 /** A row as the bulk helpers read it. */
@@ -150,4 +150,23 @@ export function refuseDuplicateKeys(method: string, rows: readonly BulkRow[], co
     }
     seen.set(key, offset + i);
   }
+}
+
+/**
+ * A row on its way from the synchronous facade to its worker: checked as the worker will check it (so a class
+ * instance is refused with the async API's error, not turned into a plain object by structured cloning), each value
+ * encoded with the async API's own encoder (`encodeForWorker`: a `toPostgres()` object keeps its meaning, a value
+ * without an encoding is refused at the same row and column, with the same message).
+ * @throws {@link ParameterError} as {@link checkRow}.
+ */
+export function rowForWorker(method: string, row: unknown, index: number): unknown {
+  checkRow(method, row, index);
+  let out: BulkRow | undefined;
+  for (const key in row) {
+    const v = row[key];
+    if (needsNothing(v)) continue;
+    const enc = encodeForWorker(v);
+    if (enc !== v) (out ??= { ...row })[key] = enc;
+  }
+  return out ?? row;
 }
