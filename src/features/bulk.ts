@@ -100,11 +100,12 @@ export interface BulkApi<M extends Mode> {
    * Inserts `rows` (plain objects: column → value; values encoded as for parameters) into `table`.
    * @returns the number of rows inserted (or updated, with an update on conflict); with `returning`, the rows.
    */
-  insertMany<R extends object = Row, O extends InsertManyOptions<R> = InsertManyOptions<R>>(
+  insertMany<R extends object = Row>(
     table: string,
     rows: NoInfer<readonly Partial<R>[]>,
-    options?: O & NoInfer<InsertManyOptions<R>>,
-  ): Out<M, O extends { returning: true | readonly unknown[] } ? NoInfer<R>[] : number>;
+    options: NoInfer<InsertManyOptions<R>> & { returning: true | readonly ColumnOf<R>[] },
+  ): Out<M, NoInfer<R>[]>;
+  insertMany<R extends object = Row>(table: string, rows: NoInfer<readonly Partial<R>[]>, options?: NoInfer<InsertManyOptions<R>>): Out<M, number>;
   /**
    * Inserts `rows`, updating on a conflict over `conflictColumns` (a unique index or constraint's columns): `insertMany`
    * with `onConflict: { columns: conflictColumns, action: "update", updateColumns }`.
