@@ -298,7 +298,26 @@ describe("transactions", () => {
       await conn.close();
     }
     assert.equal(await count("t3"), 0);
+    // On a connection (autocommit: false): a failed call rolls back to its savepoint and the connection's
+    // transaction goes on; what commits is what the connection commits.
+    const conn2 = await adb.connect();
+    try {
+      const rows = Array.from({ length: 30_000 }, (_, i) => ({ a: i === 29_999 ? 0 : i, b: i, c: "x" }));
+      await assert.rejects(conn2.insertMany("t3", rows, { schema: S }), UniqueViolation);
+      assert.equal(await conn2.insertMany("t3", rows.slice(0, -1), { schema: S }), 29_999);
+      await conn2.commit();
+    } finally {
+      await conn2.close();
+    }
+    assert.equal(await count("t3"), 29_999);
   });
+});
+
+test("a column the table lacks: the server's error, as for a single-row insert", async () => {
+  const single = await sameErrorOn<Either, Either>(adb, db, (q) => m(q, "execute", `INSERT INTO "${S}".t3 (a, zz) VALUES ($1, $2)`, [1, 2]));
+  const bulk = await sameErrorOn<Either, Either>(adb, db, (q) => m(q, "insertMany", "t3", [{ a: 1, zz: 2 }], { schema: S }));
+  assert.equal(bulk.constructor, single.constructor);
+  assert.equal(bulk.message, single.message);
 });
 
 function* gen3(n: number, extra: (i: number) => object = () => ({})) {

@@ -63,10 +63,12 @@ export const bench: BenchSection = async ({ raw, adb, sdb, record, get }) => {
   ];
   try {
     (await interleaved(candidates)).forEach((v, k) => record(workload, candidates[k]![0], v, "rows/s"));
+    await wide({ raw, adb, sdb, record });
   } finally {
     await raw.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
   }
   const g = (name: string) => get(workload, name);
+  const w = (name: string) => get(`bulk insert ${WIDE_N.toLocaleString("en-US")} × 12 typed`, name);
   const best = Math.max(g("raw pg VALUES chunks of 1,000"), g("raw pg VALUES chunks of 21,845"));
   return [
     `  insertMany async vs pycopg insert_batch  ${ratio(g("tscopg AsyncDatabase.insertMany"), PYCOPG_INSERT_BATCH)}  [>= 1.25x; pycopg 336k rows/s]`,
@@ -75,5 +77,55 @@ export const bench: BenchSection = async ({ raw, adb, sdb, record, get }) => {
     `  insertBatch sync vs pycopg insert_batch  ${ratio(g("tscopg Database.insertBatch gen"), PYCOPG_INSERT_BATCH)}  [>= 1.25x]`,
     `  insertMany async vs raw pg VALUES chunks ${ratio(g("tscopg AsyncDatabase.insertMany"), best)}`,
     `  insertMany sync vs async                 ${ratio(g("tscopg Database.insertMany"), g("tscopg AsyncDatabase.insertMany"))}`,
+    `  wide insertMany vs raw pg VALUES chunks  ${ratio(w("tscopg AsyncDatabase.insertMany"), w("raw pg VALUES chunks"))}`,
+    `  wide insertMany vs jsonb_populate_recordset ${ratio(w("tscopg AsyncDatabase.insertMany"), w("raw pg jsonb_populate"))}`,
   ];
 };
+
+const WIDE_N = Number(process.env.BENCH_BULK_WIDE_ROWS ?? 20_000);
+const WIDE = `"${SCHEMA}".w`;
+const WIDE_COLUMNS = ["i", "big", "num", "t", "ts", "j", "b", "by", "u", "d", "f", "ia"] as const;
+
+/** The candidates on a wide table of typed columns (where `unnest` gets one array per column). */
+async function wide({ raw, adb, sdb, record }: Pick<Parameters<BenchSection>[0], "raw" | "adb" | "sdb" | "record">): Promise<void> {
+  await raw.query(`CREATE TABLE ${WIDE} (i int, big int8, num numeric, t text, ts timestamptz, j jsonb, b bool, by bytea, u uuid, d date, f float8, ia int[])`);
+  const base = Date.UTC(2024, 0, 1);
+  const rows = Array.from({ length: WIDE_N }, (_, k) => ({
+    i: k, big: BigInt(k) * 1_000_000_007n, num: `${k}.25`, t: `text "${k}" \\ é`, ts: new Date(base + k * 1000), j: { k, tags: ["a", "b"] },
+    b: k % 2 === 0, by: Buffer.from([k & 255, 0, 92]), u: `00000000-0000-4000-8000-${String(k).padStart(12, "0")}`, d: "2024-02-29", f: k / 3, ia: [k, k + 1],
+  }));
+  const cols = WIDE_COLUMNS.join(", ");
+  const timed = async (run: () => Promise<unknown> | unknown) => {
+    await raw.query(`TRUNCATE ${WIDE}`);
+    const t0 = performance.now();
+    await run();
+    return rate(WIDE_N, t0);
+  };
+  const values = async () => {
+    const per = Math.floor(65_535 / WIDE_COLUMNS.length);
+    await raw.query("BEGIN");
+    for (let s = 0; s < WIDE_N; s += per) {
+      const params: unknown[] = [];
+      const tuples = rows.slice(s, s + per).map((r) => `(${WIDE_COLUMNS.map((c) => `$${params.push(typeof r[c] === "bigint" ? String(r[c]) : r[c])}`).join(", ")})`);
+      await raw.query(`INSERT INTO ${WIDE} (${cols}) VALUES ${tuples.join(", ")}`, params);
+    }
+    await raw.query("COMMIT");
+  };
+  const populate = async () => {
+    const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+    // Buffers come out of JSON.stringify as {type, data}; a fair comparison needs them as \x hex.
+    const fixed = json.replace(/\{"type":"Buffer","data":\[([0-9,]*)\]\}/g, (_m, d: string) => `"\\\\x${Buffer.from(d.split(",").map(Number)).toString("hex")}"`);
+    await raw.query(`INSERT INTO ${WIDE} (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::${WIDE}, $1::jsonb)`, [fixed]);
+  };
+  const opts = { schema: SCHEMA };
+  const workload = `bulk insert ${WIDE_N.toLocaleString("en-US")} × 12 typed`;
+  const candidates: Candidate[] = [
+    ["raw pg VALUES chunks (65,535 params)", () => timed(values)],
+    ["raw pg jsonb_populate_recordset", () => timed(populate)],
+    ["tscopg AsyncDatabase.insertMany", () => timed(() => adb.insertMany("w", rows, opts))],
+    ["tscopg Database.insertMany", () => timed(() => sdb.insertMany("w", rows, opts))],
+  ];
+  (await interleaved(candidates)).forEach((v, k) => record(workload, candidates[k]![0], v, "rows/s"));
+  const [check] = (await raw.query(`SELECT count(*)::int AS n, sum(big)::text AS big, count(DISTINCT by) AS by FROM ${WIDE}`)).rows as { n: number; big: string; by: string }[];
+  if (check?.n !== WIDE_N) throw new Error(`wide bench: ${check?.n} rows, expected ${WIDE_N}`);
+}
