@@ -150,6 +150,10 @@ describe("insertMany", () => {
       ], side);
       assert.deepEqual(await call(q, "insertMany", "kv", [{ k: 3 }], { schema: S, returning: ["k", "w"], missing: "default" }), [{ k: 3, w: "dflt" }], side);
       assert.deepEqual(await call(q, "insertMany", "kv", [], { schema: S, returning: true }), [], side);
+      // Several statements: their rows, in order.
+      const many = Array.from({ length: 9_000 }, (_, i) => ({ k: 10 + i }));
+      const back = (await call(q, "insertMany", "kv", many, { schema: S, returning: ["k"] })) as { k: number }[];
+      assert.deepEqual(back.map((r) => r.k), many.map((r) => r.k), side);
     }
   });
 
@@ -256,6 +260,18 @@ describe("insertBatch", () => {
     await rawQuery(`TRUNCATE "${S}".t3`);
     assert.equal(await adb.insertBatch("t3", agen(2_500), { schema: S }), 2_500);
     assert.equal(await count("t3"), 2_500);
+  });
+
+  test("columns and missing work per batch as for insertMany", async () => {
+    for (const [side, q] of both()) {
+      await rawQuery(`TRUNCATE "${S}".kv`);
+      const rows = [{ k: 1, v: "a" }, { k: 2 }, { k: 3, w: "w" }];
+      assert.equal(await call(q, "insertBatch", "kv", rows, { schema: S, batchSize: 2, missing: "default" }), 3, side);
+      assert.deepEqual(await rawQuery(`SELECT * FROM "${S}".kv ORDER BY k`), [
+        { k: 1, v: "a", w: "dflt", n: 7 }, { k: 2, v: null, w: "dflt", n: 7 }, { k: 3, v: null, w: "w", n: 7 },
+      ], side);
+      await sameErrorOn<Either, Either>(adb, db, (x) => m(x, "insertBatch", "kv", rows, { schema: S, columns: ["k", "v"] }), ParameterError, /row 2 has key "w", which the columns option does not list/);
+    }
   });
 
   test("all batches in one transaction: a source that throws, or a failing row in a later batch, leaves the table unchanged", async () => {
