@@ -198,6 +198,7 @@ describe("insertMany", () => {
       [(q) => m(q, "upsertMany", "kv", [{ k: 1, v: "a" }, { k: 1, v: "b" }], "k"), ParameterError, /rows 0 and 1 have the same conflict key \(k = 1\)/],
       [(q) => m(q, "upsertMany", "kv", [{ k: 1, v: "a" }], "k", { updateColumns: ["w"] }), ParameterError, /updateColumns names "w", which is not a column of the rows/],
       [(q) => m(q, "upsertMany", "kv", [{ k: 1 }], "k", { returning: true } as never), ParameterError, /unknown option "returning"/],
+      [(q) => m(q, "upsertMany", "kv", [{ k: 1 }], []), ParameterError, /upsertMany\(\): conflictColumns must name at least one column/],
       [(q) => m(q, "insertBatch", "kv", [{ k: 1 }], { batchSize: 0 }), ParameterError, /batchSize must be an integer ≥ 1/],
       [(q) => m(q, "insertBatch", "kv", 5 as never), ParameterError, /rows must be an iterable/],
     ], (q) => m(q, "insertMany", "kv", [{ k: 100 }], { schema: S, onConflict: { action: "nothing" } }));

@@ -30,7 +30,7 @@ import { checkRow, type BulkRow } from "./bulk-rows.js";
 import { columnTypes } from "./bulk-sql.js";
 import type { ColumnOf } from "./crud.js";
 import type { Executor } from "./registry.js";
-import { IN_SCHEMA } from "./target.js";
+import { IN_SCHEMA, columnList } from "./target.js";
 
 /** What a conflict does (`ON CONFLICT`). */
 export interface OnConflict<R = Row> {
@@ -161,6 +161,7 @@ async function insertMany(db: Executor, table: string, rows: readonly Row[], opt
 /** {@link BulkApi.upsertMany} (the registry types it from there). */
 async function upsertMany(db: Executor, table: string, rows: readonly Row[], conflictColumns: string | readonly string[], options?: UpsertManyOptions): Promise<number> {
   const { schema, updateColumns } = checkOptions("upsertMany", options, { ...IN_SCHEMA, updateColumns: "array" });
+  columnList("upsertMany", "conflictColumns", conflictColumns); // named as the caller knows it
   const onConflict = { columns: conflictColumns, action: "update", ...(updateColumns === undefined ? {} : { updateColumns }) };
   const p = plan("upsertMany", table, { schema, onConflict }, {});
   const answer = await many(db, p, rowArray("upsertMany", rows));
