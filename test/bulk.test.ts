@@ -184,8 +184,10 @@ describe("insertMany", () => {
       s.close();
       await a.close();
     }
+    const late = Array.from({ length: 60_000 }, (_, i) => ({ k: i, v: i === 50_000 ? () => 1 : "x" }));
     await refusedBeforeSending(ctx.config, [
       [(q) => m(q, "insertMany", "kv", [{ k: 1, v: undefined }]), ParameterError, /row 0 has an undefined value at key "v"/],
+      [(q) => m(q, "insertMany", "kv", late), ParameterError, /row 50000, column "v": a function has no PostgreSQL encoding/],
       [(q) => m(q, "insertMany", "kv", [{ k: 1 }, new Map() as never]), ParameterError, /row 1 must be a plain object/],
       [(q) => m(q, "insertMany", "kv", { k: 1 } as never), ParameterError, /rows must be an array/],
       [(q) => m(q, "insertMany", "kv", [{ k: 1, "v; --": 1 }]), InvalidIdentifier, /invalid column name/],

@@ -69,7 +69,7 @@ export async function insertBatch(db: Executor, table: string, rows: Iterable<Ro
       };
       try {
         for (let next: IteratorResult<BulkRow[]> = first; !next.done; next = await batches.next()) {
-          const stmts = statements(p, types, next === first ? firstChecked : check(p, next.value, offset, new Map()));
+          const stmts = [...statements(p, types, next === first ? firstChecked : check(p, next.value, offset, new Map()))];
           offset += next.value.length;
           await settle();
           pending = runInOrder(tx, stmts);

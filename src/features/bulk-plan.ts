@@ -7,7 +7,7 @@ import { checkOptions } from "../core/options.js";
 import type { Row } from "../core/api.js";
 import { ParameterError } from "../errors.js";
 import { pickKeyword, type Sql } from "../sql/compose.js";
-import { columnsOf, refuseDuplicateKeys, runsOf, type BulkRow, type Run } from "./bulk-rows.js";
+import { columnsOf, refuseDuplicateKeys, refuseUnencodable, runsOf, type BulkRow, type Run } from "./bulk-rows.js";
 import { conflictSpec, insertStatement, returningSql, type BulkInsert, type ColumnTypes, type ConflictSpec } from "./bulk-sql.js";
 import type { Executor } from "./registry.js";
 import { IN_SCHEMA, target, type Target } from "./target.js";
@@ -60,24 +60,19 @@ export function check(p: Plan, rows: readonly BulkRow[], offset: number, seen?: 
     if (stray !== undefined) throw new ParameterError(`${p.method}(): updateColumns names ${JSON.stringify(stray)}, which is not a column of the rows`);
     if (spec.update.length > 0) refuseDuplicateKeys(p.method, rows, spec.columns, offset, seen);
   }
+  refuseUnencodable(p.method, rows, offset);
   return { rows, offset, columns, spec };
 }
 
-/** The statements inserting checked rows, in chunks of about {@link CHUNK_CELLS} values. */
-export function statements(p: Plan, types: ColumnTypes, { rows, offset, columns, spec }: Checked): BulkInsert[] {
-  const out: BulkInsert[] = [];
-  for (const run of runsOf(rows, columns, p.missing, offset)) out.push(...chunked(p, types, run, spec));
-  return out;
-}
-
-function chunked(p: Plan, types: ColumnTypes, run: Run, spec: ConflictSpec | undefined): BulkInsert[] {
-  const own = spec && p.missing === "default" ? { ...spec, update: spec.update.filter((c) => run.columns.includes(c)) } : spec;
-  const size = Math.max(1, Math.floor(CHUNK_CELLS / run.columns.length));
-  const out: BulkInsert[] = [];
-  for (let i = 0; i < run.rows.length; i += size) {
-    out.push(insertStatement(p.method, p.t, types, run.columns, run.rows.slice(i, i + size), run.offset + i, own, p.returning));
+/** The statements inserting checked rows, in chunks of about {@link CHUNK_CELLS} values, built as they are taken. */
+export function* statements(p: Plan, types: ColumnTypes, { rows, offset, columns, spec }: Checked): Generator<BulkInsert, void, undefined> {
+  for (const run of runsOf(rows, columns, p.missing, offset)) {
+    const own = spec && p.missing === "default" ? { ...spec, update: spec.update.filter((c) => run.columns.includes(c)) } : spec;
+    const size = Math.max(1, Math.floor(CHUNK_CELLS / run.columns.length));
+    for (let i = 0; i < run.rows.length; i += size) {
+      yield insertStatement(p.method, p.t, types, run.columns, run.rows.slice(i, i + size), run.offset + i, own, p.returning);
+    }
   }
-  return out;
 }
 
 /** A statement's answer: its row count, or its rows. */
@@ -91,17 +86,36 @@ export async function send(db: Executor, s: BulkInsert): Promise<Answer> {
 /** Something that can start a transaction (every executor can: a savepoint when one is open). */
 export type Starter = { transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> };
 
-/** Runs `stmts` in order, in one transaction when there are several; returns the summed count and the rows. */
-export async function runAll(db: Executor, stmts: readonly BulkInsert[]): Promise<Answer> {
-  if (stmts.length === 1) return send(db, stmts[0]!);
+/** Adds a statement's answer to the running total. */
+function add(total: Answer, a: Answer): void {
+  total.count += a.count;
+  for (const r of a.rows) total.rows.push(r);
+}
+
+const ignore = (): undefined => undefined;
+
+/**
+ * Runs `stmts` in order, each built while the server runs the one before, in one transaction when there are
+ * several; returns the summed count and the rows.
+ */
+export async function runAll(db: Executor, stmts: Iterator<BulkInsert, void>): Promise<Answer> {
+  const total: Answer = { count: 0, rows: [] };
+  const first = stmts.next();
+  if (first.done) return total;
+  const second = stmts.next();
+  if (second.done) return send(db, first.value);
   return (db as unknown as Starter).transaction(async (tx) => {
-    const total: Answer = { count: 0, rows: [] };
-    for (const s of stmts) {
-      const a = await send(tx, s);
-      total.count += a.count;
-      for (const r of a.rows) total.rows.push(r);
+    let pending = send(tx, first.value);
+    try {
+      for (let next: IteratorResult<BulkInsert, void> = second; !next.done; next = stmts.next()) {
+        add(total, await pending);
+        pending = send(tx, next.value);
+        pending.catch(ignore); // awaited next round; meanwhile the next statement is built
+      }
+      add(total, await pending);
+    } finally {
+      await pending.catch(ignore);
     }
     return total;
   });
 }
-

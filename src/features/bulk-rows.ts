@@ -107,22 +107,40 @@ function element(v: unknown): string {
   }
 }
 
+/** One cell as an array-literal element; a value without an encoding is refused naming the row and the column. */
+function cell(method: string, v: unknown, index: number, column: string): string {
+  try {
+    return v === null || v === undefined ? "NULL" : element(v);
+  } catch (err) {
+    if (err instanceof ParameterError) throw new ParameterError(`${method}(): row ${index}, column ${JSON.stringify(column)}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /**
  * Column `column` of `rows` as the text of an array literal (`{"a",NULL,"b"}`): a missing key is NULL.
  * @throws {@link ParameterError} naming the row and the column for a value that has no PostgreSQL encoding.
  */
 export function columnLiteral(method: string, rows: readonly BulkRow[], column: string, offset: number): string {
   const parts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) parts[i] = cell(method, rows[i]![column], offset + i, column);
+  return `{${parts.join(",")}}`;
+}
+
+/**
+ * Refuses a value that has no PostgreSQL encoding (a function, a `Map`, a circular object, …) before any statement
+ * is built, so that statements can be built while the server runs the ones before. Strings, numbers and booleans
+ * always encode; only the other values are tried.
+ * @throws {@link ParameterError} naming the row and the column.
+ */
+export function refuseUnencodable(method: string, rows: readonly BulkRow[], offset: number): void {
   for (let i = 0; i < rows.length; i++) {
-    const v = rows[i]![column];
-    try {
-      parts[i] = v === null || v === undefined ? "NULL" : element(v);
-    } catch (err) {
-      if (err instanceof ParameterError) throw new ParameterError(`${method}(): row ${offset + i}, column ${JSON.stringify(column)}: ${err.message}`, { cause: err });
-      throw err;
+    const row = rows[i]!;
+    for (const key in row) {
+      const v = row[key];
+      if (typeof v === "object" ? v !== null : typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") cell(method, v, offset + i, key);
     }
   }
-  return `{${parts.join(",")}}`;
 }
 
 /**
