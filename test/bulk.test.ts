@@ -70,7 +70,7 @@ describe("insertMany", () => {
 
   test("values read back exactly as a single-row insert stores them (bytea, jsonb, int8 > 2^53, timestamptz, numeric, arrays, text)", async () => {
     await rawQuery(`CREATE TABLE "${S}".tricky (i int, by bytea, j jsonb, js json, big int8, ts timestamptz, tsl timestamp, d date, num numeric(20,4),
-      ia int[], ta text[], ba bytea[], ja jsonb, t text, vc varchar(12), ch char(4), bits bit(3), f float8, bo bool, iv interval);
+      ia int[], ta text[], ba bytea[], ja jsonb, t text, vc varchar(12), ch char(4), bits bit(3), f float8, bo bool, iv interval, bx box, pt point);
       CREATE TABLE "${S}".tricky1 (LIKE "${S}".tricky)`);
     const rows = [
       {
@@ -78,6 +78,7 @@ describe("insertMany", () => {
         ts: new Date("2024-02-29T23:59:59.123Z"), tsl: new Date(Date.UTC(-40, 0, 1)), d: "2024-01-02", num: "12345.67891",
         ia: [[1, 2], [3, null]], ta: ["a,b", 'q"uo', "back\\slash", "NULL", "", null, "{}"], ba: [Buffer.from("hi")], ja: '{"pre": "stringified"}',
         t: `quotes ' " backslash \\ tab\t newline\n unicode é 😀 {braces}`, vc: "élan", ch: "ab", bits: "101", f: -0, bo: false, iv: "1 day 02:00:00",
+        bx: "(1,1),(0,0)", pt: "(1.5,2)",
       },
       { i: 2, by: null, j: [1, 2], js: '"just text"', big: -(2n ** 63n), ts: new Date(8.64e15), f: Number.NaN, bo: true, num: "-0.00005", t: "", ta: [] },
       { i: 3, f: Infinity, t: "NULL", j: '"a string"', big: 9007199254740993n },

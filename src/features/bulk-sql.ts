@@ -20,7 +20,8 @@ interface ColumnType {
   type: Sql;
   /**
    * Whether the parameter can be an array of the type itself. Not for array types (`unnest` would flatten an array
-   * of arrays into their elements) nor types without an array type: those go as `text[]`, each element cast.
+   * of arrays into their elements), types without an array type, nor `box` (whose array literal separates elements
+   * with `;`): those go as `text[]`, each element cast.
    */
   direct: boolean;
 }
@@ -34,7 +35,7 @@ export type ColumnTypes = ReadonlyMap<string, ColumnType>;
  */
 export async function columnTypes(db: Executor, t: Target): Promise<ColumnTypes> {
   const rows = await db.execute<{ name: string; nsp: string; type: string; direct: boolean }>(
-    `SELECT a.attname AS name, n.nspname AS nsp, y.typname AS type, (y.typarray <> 0 AND y.typcategory <> 'A') AS direct
+    `SELECT a.attname AS name, n.nspname AS nsp, y.typname AS type, (y.typarray <> 0 AND y.typcategory <> 'A' AND y.typdelim = ',') AS direct
        FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid JOIN pg_namespace n ON n.oid = y.typnamespace
       WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
     [t.sql.text],
