@@ -50,6 +50,7 @@ export type { CreateIndexOptions, DropIndexOptions, IndexInfo, IndexMethod } fro
 export type { ConstraintOptions, ConstraintInfo, ForeignKeyOptions, ForeignKeyAction } from "./features/constraints.js";
 export type { PrimaryKeyInfo, ForeignKeyInfo, ViewsOptions, TableDescription } from "./features/introspection.js";
 export type { RoleAttributes, CreateRoleOptions, AlterRoleOptions, RoleInfo } from "./features/roles.js";
+export type { Listener, ListenOptions, NotifiesOptions, Notification, NotifyPayload, ReconnectEvent } from "./features/notify.js";
 export type { GrantOptions, RevokeOptions, RoleGrant, ObjectType, Privileges } from "./features/grants.js";
 export type { TableSize, TableSizeOptions, TableSizesOptions } from "./features/sizes.js";
 export type { VacuumOptions, AnalyzeOptions, ExplainOptions, ExplainFormat, ExplainNode, ExplainPlan, ExplainResult } from "./features/maintenance.js";

@@ -1,6 +1,7 @@
 /**
  * Parity: every feature of the registry is called four ways — async flat, async through its namespace, sync flat,
- * sync through its namespace (flat-only features: flat twice per side, and they are in no namespace) — and the four
+ * sync through its namespace (flat-only features: flat twice per side, and they are in no namespace; async-only
+ * features such as `listen`: the two async ways only, and asserted absent on the sync side) — and the four
  * answers agree (read-only features give equal values) or each call's effect is read back from the server
  * (features that change something get their own object per call). The case table must cover every feature.
  */
@@ -9,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { AsyncDatabase, Database } from "../src/index.js";
-import { featureFunctions, featureNamespaces } from "../src/features/registry.js";
+import { asyncOnlyFeatures, featureFunctions, featureNamespaces } from "../src/features/registry.js";
 import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
 
 let ctx: TestSchema;
@@ -18,6 +19,8 @@ let S: string;
 let K: string;
 let adb: AsyncDatabase;
 let db: Database;
+/** Listens on the notify case's channel (each call's check reads its one notification). */
+let notes: AsyncIterator<{ payload: string }>;
 /** A throwaway database for the extension features (extensions are database-wide). */
 let extDb: string;
 let adbExt: AsyncDatabase;
@@ -57,6 +60,17 @@ interface Case {
   /** Run on the extension database's handles. */
   ext?: boolean;
 }
+
+/** The notifications of an iterator a call returned (async on the async side, sync on the sync side). */
+async function payloads(v: unknown): Promise<string[]> {
+  const out: string[] = [];
+  if (Symbol.asyncIterator in (v as object)) for await (const n of v as AsyncIterable<{ payload: string }>) out.push(n.payload);
+  else for (const n of v as Iterable<{ payload: string }>) out.push(n.payload);
+  return out;
+}
+
+/** The channel of the parity cases of the LISTEN/NOTIFY features. */
+const CH = `${P}ch`;
 
 const rows = <R extends Record<string, unknown>>(sql: string, values?: unknown[]) => rawQuery<R>(sql, values);
 const one = async (sql: string, values?: unknown[]) => Object.values((await rows(sql, values))[0] ?? {})[0];
@@ -129,6 +143,23 @@ function cases(): Case[] {
     { name: "insertMany", args: (i) => ["bulk", [{ k: 100 + 10 * i, v: "a" }, { k: 101 + 10 * i }], { schema: K, returning: ["k", "v"] }], check: (v, i) => assert.deepEqual(v, [{ k: 100 + 10 * i, v: "a" }, { k: 101 + 10 * i, v: null }]), same: false },
     { name: "upsertMany", args: (i) => ["bulk", [{ k: 100 + 10 * i, v: `u${i}` }, { k: 102 + 10 * i, v: "n" }], "k", { schema: K }], check: async (v, i) => { assert.equal(v, 2); assert.deepEqual(await rows(`SELECT k, v FROM "${K}".bulk WHERE k BETWEEN $1 AND $1 + 2 ORDER BY k`, [100 + 10 * i]), [{ k: 100 + 10 * i, v: `u${i}` }, { k: 101 + 10 * i, v: null }, { k: 102 + 10 * i, v: "n" }]); } },
     { name: "insertBatch", args: (i) => ["bulk", (function* () { for (let k = 3; k < 8; k++) yield { k: 100 + 10 * i + k, v: String(k) }; })(), { schema: K, batchSize: 2 }], check: async (v, i) => { assert.equal(v, 5); assert.equal(await one(`SELECT count(*)::int FROM "${K}".bulk WHERE k BETWEEN $1 AND $1 + 9`, [100 + 10 * i]), 8); } },
+    // LISTEN/NOTIFY (flat only; listen is async only: called the two async ways, and absent on the sync side)
+    { name: "notify", args: (i) => [CH, { i }], check: async (v, i) => {
+      assert.equal(v, undefined);
+      assert.equal((await notes.next()).value?.payload, JSON.stringify({ i }));
+    } },
+    { name: "notifies", args: () => [`${CH}2`, { stopAfter: 1, timeout: 10_000 }], same: false, check: async (v, i) => {
+      await rawQuery("SELECT pg_notify($1, $2)", [`${CH}2`, `n${i}`]); // LISTEN ran before notifies() returned
+      assert.deepEqual(await payloads(v), [`n${i}`]);
+    } },
+    { name: "listen", args: () => [`${CH}3`], same: false, check: async (v, i) => {
+      const listener = v as AsyncIterableIterator<{ payload: string }> & { ready: Promise<void> };
+      await listener.ready;
+      await rawQuery("SELECT pg_notify($1, $2)", [`${CH}3`, `l${i}`]);
+      const first = await listener.next();
+      await listener.return!();
+      assert.equal(first.value!.payload, `l${i}`);
+    } },
   ];
 }
 
@@ -155,9 +186,11 @@ before(async () => {
   db = new Database(ctx.config);
   adbExt = new AsyncDatabase(ctx.config.withDatabase(extDb));
   dbExt = new Database(ctx.config.withDatabase(extDb));
+  notes = await adb.notifies(CH, { timeout: 10_000 });
 });
 
 after(async () => {
+  await notes?.return?.();
   db?.close();
   dbExt?.close();
   await adb?.close();
@@ -183,6 +216,11 @@ describe("parity of every feature: flat and namespace, async and sync", () => {
   test("flat-only features are in no namespace; namespaced ones are reachable on every handle", () => {
     for (const name of featureFunctions.keys()) {
       const ns = nsOf.get(name);
+      if (asyncOnlyFeatures.has(name)) {
+        assert.equal(typeof (adb as unknown as Record<string, unknown>)[name], "function", name);
+        assert.ok(!(name in db) && !(name in Database.prototype), `${name} is async only: absent from the sync Database`);
+        continue;
+      }
       for (const h of [adb, db]) {
         if (ns === undefined) assert.ok(!featureNamespaces.has(name) && typeof (h as unknown as Record<string, unknown>)[name] === "function", name);
         else assert.equal(typeof (h as unknown as Record<string, Record<string, unknown>>)[ns]![name], "function", `${ns}.${name}`);
@@ -194,7 +232,8 @@ describe("parity of every feature: flat and namespace, async and sync", () => {
     for (const c of cases()) {
       const answers: unknown[] = [];
       const [a, s] = c.ext ? [adbExt, dbExt] : [adb, db];
-      for (const [i, [label, call]] of ways(a, s).entries()) {
+      // An async-only feature is called the two async ways only.
+      for (const [i, [label, call]] of ways(a, s).slice(0, asyncOnlyFeatures.has(c.name) ? 2 : 4).entries()) {
         let value: unknown;
         try {
           value = await call(c.name, c.args(i));
@@ -210,8 +249,8 @@ describe("parity of every feature: flat and namespace, async and sync", () => {
         }
       }
       // Calls with the same arguments give the same answer (calls on objects of their own are checked one by one).
-      const sameArgs = [1, 2, 3].every((i) => isDeepStrictEqual(c.args(i), c.args(0)));
-      if (c.same !== false && sameArgs) for (let i = 1; i < 4; i++) assert.deepStrictEqual(answers[i], answers[0], `${c.name}: call ${i} differs from call 0`);
+      const sameArgs = [1, 2, 3].slice(0, answers.length - 1).every((i) => isDeepStrictEqual(c.args(i), c.args(0)));
+      if (c.same !== false && sameArgs) for (let i = 1; i < answers.length; i++) assert.deepStrictEqual(answers[i], answers[0], `${c.name}: call ${i} differs from call 0`);
     }
   });
 });

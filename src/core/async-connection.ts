@@ -204,6 +204,11 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return this.own(fn);
   }
 
+  /** @inheritDoc Queryable._openStandalone */
+  _openStandalone(): Promise<PgSession | undefined> {
+    return this.own.standalone();
+  }
+
   override toString(): string {
     return `AsyncConnection(${this.autocommit ? "autocommit" : "transactional"}${this.#closed ? ", closed" : ""})`;
   }

@@ -202,8 +202,15 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return this._withPlainSession(fn, { autocommit: true });
   }
 
-  /** {@link _withOwnSession}, bound, for the transactions and connections this database hands out. */
-  readonly #own: OwnSessionRunner = (fn) => this._withOwnSession(fn);
+  /** @inheritDoc Queryable._openStandalone */
+  _openStandalone(): Promise<PgSession | undefined> {
+    return this.#source.standalone();
+  }
+
+  /** {@link _withOwnSession} and {@link _openStandalone}, bound, for the transactions and connections this database hands out. */
+  readonly #own: OwnSessionRunner = Object.assign(<T>(fn: (session: PgSession) => Promise<T>) => this._withOwnSession(fn), {
+    standalone: () => this._openStandalone(),
+  });
 
   connect(options?: ConnectOptions): Promise<AsyncConnection>;
   connect<T>(fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;

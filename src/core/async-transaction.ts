@@ -158,6 +158,11 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.#place.own(fn);
   }
 
+  /** @inheritDoc Queryable._openStandalone */
+  _openStandalone(): Promise<PgSession | undefined> {
+    return this.#place.own.standalone();
+  }
+
   transaction(): Promise<AsyncTransaction>;
   transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
   async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {

@@ -58,6 +58,8 @@ export class ConnectionSource implements SessionSource {
   private sharedOpening: Promise<PgSession> | undefined;
   private readonly idle: PgSession[] = [];
   private readonly busy = new Set<PgSession>();
+  /** Standalone sessions (see {@link standalone}) not ended yet. */
+  private readonly standalones = new Set<PgSession>();
   /** Sessions given back and being reset. */
   private readonly resetting = new Set<PgSession>();
   /** Resets and closes in progress, which {@link close} waits for. */
@@ -277,10 +279,23 @@ export class ConnectionSource implements SessionSource {
     }
   }
 
-  /** Number of open connections (shared + idle + in use + being reset). */
+  /** {@inheritDoc SessionSource.standalone} */
+  async standalone(): Promise<PgSession | undefined> {
+    if (this.closed) return undefined;
+    const session = await PgSession.open(this.config, { pipeline: false, attempts: this.options.connectAttempts ?? 3 });
+    if (this.closed) {
+      await session.close();
+      return undefined;
+    }
+    this.standalones.add(session);
+    session.client.once("end", () => this.standalones.delete(session));
+    return session;
+  }
+
+  /** Number of open connections (shared + idle + in use + being reset + standalone). */
   get size(): number {
     const shared = this.sharedSession && !this.sharedSession.broken ? 1 : 0;
-    return shared + this.idle.length + this.busy.size + this.resetting.size;
+    return shared + this.idle.length + this.busy.size + this.resetting.size + this.standalones.size;
   }
 
   /**
@@ -290,7 +305,7 @@ export class ConnectionSource implements SessionSource {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w.fail(new TscopgError("the database handle is closed"));
-    const all: PgSession[] = [...this.idle, ...this.busy];
+    const all: PgSession[] = [...this.idle, ...this.busy, ...this.standalones];
     this.idle.length = 0;
     this.busy.clear();
     if (this.sharedSession) all.push(this.sharedSession);

@@ -81,6 +81,15 @@ export abstract class Queryable implements QueryApi<"async"> {
   abstract _inTransaction(): boolean;
 
   /**
+   * The standalone-session seam, for a feature that keeps a session for itself for a long time (a LISTEN
+   * listener): opens a plain session with the database's configuration, never taken from nor given back to its
+   * source's idle cache; the feature closes it (`session.close()`), and so does closing the database. Resolves
+   * `undefined` once the database handle is closed. On a transaction or a connection: the database's.
+   * @internal
+   */
+  abstract _openStandalone(): Promise<PgSession | undefined>;
+
+  /**
    * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
    * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
    * @internal

@@ -40,10 +40,19 @@ export interface SessionSource {
    * within the query timeout): never for sessions closed on purpose. Returns a function that removes it.
    */
   onBroken(listener: BrokenListener): () => void;
+  /**
+   * Opens a plain session for one long-lived user (a LISTEN listener): never taken from nor given back to the idle
+   * cache (whose reset runs `UNLISTEN *`), counted in {@link size} until it ends. The user closes it; {@link close}
+   * closes it too. Resolves `undefined` once the source is closed.
+   */
+  standalone(): Promise<PgSession | undefined>;
 }
 
 /**
  * Runs `fn` on a session of the database's source, outside any transaction (each statement commits on its own),
  * giving the session back when `fn` settles. See `Queryable._withOwnSession`.
  */
-export type OwnSessionRunner = <T>(fn: (session: PgSession) => Promise<T>) => Promise<T>;
+export type OwnSessionRunner = (<T>(fn: (session: PgSession) => Promise<T>) => Promise<T>) & {
+  /** The database source's {@link SessionSource.standalone}. */
+  standalone(): Promise<PgSession | undefined>;
+};

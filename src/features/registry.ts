@@ -9,6 +9,7 @@
 import type { Mode, Out, QueryApi } from "../core/api.js";
 import type { Queryable } from "../core/queryable.js";
 import { constraintFeatures } from "./constraints.js";
+import { metaOf } from "./feature-meta.js";
 import { bulkFeatures, type BulkApi } from "./bulk.js";
 import { copyFeatures, type CopyApi } from "./copy.js";
 import { crudFeatures, type CrudApi } from "./crud.js";
@@ -29,19 +30,20 @@ import { tableFeatures } from "./tables.js";
  * What a feature runs on: the statement methods every executor has, plus the seams for a plain (non-pipelined)
  * session and for a session of its own outside any transaction.
  */
-export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" | "_withOwnSession" | "_inTransaction">;
+export type Executor = QueryApi<"async"> & Pick<Queryable, "_withPlainSession" | "_withOwnSession" | "_inTransaction" | "_openStandalone">;
 
-/** A feature: its first parameter is the executor it runs on; the rest are the method's parameters. */
+/**
+ * A feature: its first parameter is the executor it runs on; the rest are the method's parameters. It answers with
+ * a Promise; an async-only feature (see {@link FeatureMeta.asyncOnly}) may answer with an async iterable at once.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Feature = (db: Executor, ...args: any[]) => Promise<unknown>;
+export type Feature = (db: Executor, ...args: any[]) => Promise<unknown> | AsyncIterable<unknown>;
 
-/** Metadata a feature may carry. */
-export interface FeatureMeta {
-  /** How its answer crosses to the synchronous facade (see `sync/surface.ts`); default `value`. */
-  transport?: string | undefined;
-}
+export { defineFeature, type FeatureMeta } from "./feature-meta.js";
 
-const metas = new WeakMap<Feature, FeatureMeta>();
+/** The methods `T` of an async-only feature module in mode `M`: present in async mode, absent in sync mode. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type AsyncOnly<M extends Mode, T> = M extends "async" ? T : {};
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -55,12 +57,6 @@ function group<T extends Record<string, Feature>[]>(...modules: T): UnionToInter
     }
   }
   return out as UnionToIntersection<T[number]>;
-}
-
-/** Attaches metadata to a feature function (returns it unchanged, typed). */
-export function defineFeature<F extends Feature>(fn: F, meta: FeatureMeta): F {
-  metas.set(fn, meta);
-  return fn;
 }
 
 /**
@@ -118,10 +114,13 @@ export const featureFunctions: ReadonlyMap<string, Feature> = (() => {
   return out;
 })();
 
+/** The names of the async-only features (absent from the synchronous facade). */
+export const asyncOnlyFeatures: ReadonlySet<string> = new Set([...featureFunctions].filter(([, fn]) => metaOf(fn)?.asyncOnly === true).map(([name]) => name));
+
 /** Feature name → its transport, where it is not `value`. */
 export const featureTransports: ReadonlyMap<string, string> = new Map(
   [...featureFunctions].flatMap(([name, fn]) => {
-    const t = metas.get(fn)?.transport;
+    const t = metaOf(fn)?.transport;
     return t === undefined ? [] : [[name, t] as [string, string]];
   }),
 );

@@ -4,6 +4,7 @@
  * file differs, so a change to the sync surface always shows in review.
  * @module
  */
+import { asyncOnlyFeatures } from "../features/registry.js";
 import { coreKinds } from "./kinds.js";
 import { namespacesOf, surfaceOf } from "./surface.js";
 
@@ -19,6 +20,8 @@ export function renderSurface(): string {
     "worker object; with a trailing callback, the callback form runs on the main thread), `rows` (result rows move",
     "as bytes in chunks and are decoded on the main thread). A function argument is a callback the worker calls",
     "back while the call blocks; a generator argument is pulled in chunks.",
+    "",
+    `Async-only features (absent from every sync class): ${[...asyncOnlyFeatures].sort().map((f) => `\`${f}\``).join(", ")}.`,
     "",
   ];
   for (const entry of coreKinds) {

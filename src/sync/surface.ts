@@ -4,7 +4,7 @@
  * whole surface to `sync-surface.generated.md` (committed); a test fails when that file is stale.
  * @module
  */
-import { featureNamespaces, featureTransports } from "../features/registry.js";
+import { asyncOnlyFeatures, featureNamespaces, featureTransports } from "../features/registry.js";
 
 /**
  * How a method's answer crosses: `value` (copied), `scoped` (a worker object, or with a trailing callback the
@@ -58,7 +58,7 @@ export function surfaceOf(proto: object): Surface {
   const namespaces = new Set(featureNamespaces.keys());
   for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const name of Object.getOwnPropertyNames(p)) {
-      if (hidden(name) || methods.has(name) || getters.has(name) || namespaces.has(name)) continue;
+      if (hidden(name) || methods.has(name) || getters.has(name) || namespaces.has(name) || asyncOnlyFeatures.has(name)) continue;
       const d = Object.getOwnPropertyDescriptor(p, name)!;
       if (d.get) getters.add(name);
       else if (typeof d.value === "function") methods.set(name, featureTransports.get(name) ?? classTransport(proto, name) ?? coreTransports[name] ?? "value");

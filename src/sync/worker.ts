@@ -184,7 +184,10 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
     case "next": {
       const it = get(req.handle) as unknown as AsyncIterator<unknown>;
       const values: unknown[] = [];
+      // A live source (notifications) says how many items it holds: the batch then waits for one item, not `max`.
+      const available = (it as { _available?: () => number })._available;
       while (values.length < req.max) {
+        if (values.length > 0 && available?.call(it) === 0) break;
         const r = await it.next();
         if (r.done) return { values, done: true };
         values.push(r.value);
