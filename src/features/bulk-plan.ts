@@ -7,7 +7,7 @@ import { checkOptions } from "../core/options.js";
 import type { Row } from "../core/api.js";
 import { ParameterError } from "../errors.js";
 import { pickKeyword, type Sql } from "../sql/compose.js";
-import { columnsOf, refuseDuplicateKeys, refuseUnencodable, runsOf, type BulkRow, type Run } from "./bulk-rows.js";
+import { columnsOf, refuseDuplicateKeys, refuseUnencodable, runsOf, type BulkRow } from "./bulk-rows.js";
 import { conflictSpec, insertStatement, returningSql, type BulkInsert, type ColumnTypes, type ConflictSpec } from "./bulk-sql.js";
 import type { Executor } from "./registry.js";
 import { IN_SCHEMA, target, type Target } from "./target.js";
