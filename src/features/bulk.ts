@@ -15,10 +15,12 @@
  * says: a string sent to a `jsonb` column is parsed there, a JSON string stays a string); `unnest` of `text[]` with
  * casts 334k in one statement, 548k per 2,000 rows; `unnest` of typed arrays 379k in one statement, 446k / 529k /
  * 598k / 563k / 473k per 500 / 1,000 / 2,000 / 5,000 / 20,000 rows. Hence typed arrays, in statements of about
- * 12,000 values (`CHUNK_CELLS` in `bulk-plan.ts`). Through this API (`npm run bench`, same run): `insertMany`
- * 534k rows/s, `insertBatch` 608k (it encodes the next batch while the server inserts one), raw node-postgres
- * `VALUES` chunks 324k; on 20k rows × 12 typed columns (int8, numeric, timestamptz, jsonb, bytea, uuid, int[], …)
- * `insertMany` 90k rows/s, `jsonb_populate_recordset` 72k, `VALUES` chunks of 65,535 parameters 53k.
+ * 12,000 values (`CHUNK_CELLS` in `bulk-plan.ts`), each statement built while the server runs the one before.
+ * Through this API (`npm run bench`, same run): `insertMany` 584k rows/s, `insertBatch` (batches of 1,000 from a
+ * generator) 477k, raw node-postgres `VALUES` chunks 248k; on 20k rows × 12 typed columns (int8, numeric,
+ * timestamptz, jsonb, bytea, uuid, int[], …) `insertMany` 82k rows/s, `jsonb_populate_recordset` 65k, `VALUES`
+ * chunks of 65,535 parameters 60k. The synchronous `Database.insertMany` gives 382k: structured cloning of the rows
+ * to the worker (73 ms per 100k rows) is most of the difference.
  * @module
  */
 import type { Mode, Out, Row } from "../core/api.js";
