@@ -55,6 +55,7 @@ export type { GrantOptions, RevokeOptions, RoleGrant, ObjectType, Privileges } f
 export type { TableSize, TableSizeOptions, TableSizesOptions } from "./features/sizes.js";
 export type { VacuumOptions, AnalyzeOptions, ExplainOptions, ExplainFormat, ExplainNode, ExplainPlan, ExplainResult } from "./features/maintenance.js";
 export type { CrudApi, CrudOptions, UpsertOptions, PaginateOptions, Where } from "./features/crud.js";
+export type { CopyApi, CopyOptions, CopyInsertOptions, CopyProgress, CopyRows, CopySource, CopyChunk } from "./features/copy.js";
 export type { Row, QueryResult, ExecuteOptions, ConnectOptions, Mode, QueryApi, DatabaseApi, ConnectionApi, TransactionApi, CursorApi } from "./core/api.js";
 export { Database, Connection, Transaction, Cursor } from "./sync/database.js";
 export type { DatabaseConstructor, Syncify, SyncMembers } from "./sync/types.js";

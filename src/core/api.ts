@@ -48,10 +48,28 @@ export interface ExecuteOptions {
    * transactions, which run everything on their own connection.
    */
   autocommit?: boolean | undefined;
+  /**
+   * Cancels the statement when it aborts: a cancel request stops it on the server, and the call rejects with
+   * `QueryCanceled` (see README "Cancelling a statement"). Already aborted: refused before anything is sent, with
+   * a client-side `QueryCanceled`. On the database (outside a transaction) such a statement runs on a dedicated
+   * connection, never the shared pipelined one, so a cancel can only stop the caller's own statement. Async only:
+   * the synchronous `Database` refuses a live signal (it could never fire during the blocking call); use
+   * `timeout` there.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * A client-side deadline in milliseconds: when it runs out, the statement is cancelled as by `signal` (a real
+   * cancel request; `QueryCanceled`). Works on both sides (async: the same as `signal: AbortSignal.timeout(ms)`).
+   */
+  timeout?: number | undefined;
 }
 
 /** Options of `executeMany`. */
 export interface ExecuteManyOptions<M extends Mode = "async"> {
+  /** Cancels the whole call (every chunk; it is all-or-nothing, so nothing stays): see `ExecuteOptions.signal`. */
+  signal?: AbortSignal | undefined;
+  /** A deadline (ms) for the whole call: see `ExecuteOptions.timeout`. */
+  timeout?: number | undefined;
   /**
    * Parameter sets sent per round trip (default 5000). Input that fits in one chunk runs as one pipelined batch
    * on the database's shared connection; longer input runs chunk after chunk in one transaction.

@@ -8,6 +8,8 @@ import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholder
 import { encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
+import { watchAbort, watched, type AbortWatch } from "./cancel.js";
+import { runCancellable } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
 
@@ -101,6 +103,9 @@ export abstract class Queryable implements QueryApi<"async"> {
     pick: (r: QueryResult) => T,
     make?: MakeQuery,
   ): Promise<T> {
+    if (options != null && (options.signal !== undefined || options.timeout !== undefined)) {
+      return located(runCancellable(this, sql, params, options, pick, make), sql);
+    }
     let text: string;
     let values: unknown[] | undefined;
     let session: PgSession | Promise<PgSession>;
@@ -164,8 +169,9 @@ export abstract class Queryable implements QueryApi<"async"> {
 
   async #runMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
     checkSqlText(sql); // also when there is nothing to run
-    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", options, MANY_OPTIONS);
+    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", withoutCancelOptions(options), MANY_OPTIONS);
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ParameterError(`executeMany(): chunkSize must be an integer ≥ 1, got ${chunkSize}`);
+    const watch = watchAbort("executeMany", options);
     const chunks = chunksOf(sql, paramsSeq, chunkSize);
     try {
       const first = await chunks.next();
@@ -173,7 +179,7 @@ export abstract class Queryable implements QueryApi<"async"> {
       const second = await chunks.next();
       if (second.done) {
         // One chunk: one pipelined burst (BEGIN + statements + COMMIT), wherever this object's statements go.
-        const n = await this.#runBatch(sql, first.value);
+        const n = await this.#runBatch(sql, first.value, watch);
         await onProgress?.(n);
         return n;
       }
@@ -182,20 +188,29 @@ export abstract class Queryable implements QueryApi<"async"> {
       return await starter.transaction(async (tx) => {
         let total = 0;
         for (let next: IteratorResult<Batch> = first; !next.done; next = next === first ? second : await chunks.next()) {
-          total += await tx.#runBatch(sql, next.value);
+          total += await tx.#runBatch(sql, next.value, watch);
           await onProgress?.(total);
         }
         return total;
       });
     } finally {
+      watch?.dispose();
       await chunks.return(undefined);
     }
   }
 
-  /** Runs one chunk of `executeMany` (atomic on its own; joins the transaction it runs in). @internal */
-  async #runBatch(sql: string, batch: Batch): Promise<number> {
+  /**
+   * Runs one chunk of `executeMany` (atomic on its own; joins the transaction it runs in). Under a `watch` (a
+   * signal or timeout), never on the shared pipelined connection, where a cancel could stop other callers'
+   * statements: on a dedicated session instead.
+   * @internal
+   */
+  async #runBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
     const session = await this._sessionFor(undefined, sql);
-    return session.batch(batch.text, batch.values, true);
+    const run = (s: PgSession) => s.batch(batch.text, batch.values, true);
+    if (watch === undefined) return run(session);
+    if (!session.pipelined) return watched(session, watch, () => run(session));
+    return this._withOwnSession((own) => watched(own, watch, () => run(own)));
   }
 }
 
@@ -207,6 +222,13 @@ interface Batch {
 
 const DEFAULT_CHUNK = 5000;
 const MANY_OPTIONS = { chunkSize: "number", onProgress: "function" } as const;
+
+/** `executeMany`'s options without `signal` and `timeout` (checked by `watchAbort`), for `checkOptions`. */
+function withoutCancelOptions(options: ExecuteManyOptions | undefined): ExecuteManyOptions | undefined {
+  if (options === null || typeof options !== "object" || Object.getPrototypeOf(options) !== Object.prototype) return options;
+  const { signal: _signal, timeout: _timeout, ...rest } = options;
+  return rest;
+}
 
 /** Reads parameter sets (from an iterable or an async iterable) into encoded chunks of at most `size`. */
 async function* chunksOf(sql: string, seq: Iterable<QueryParams> | AsyncIterable<QueryParams>, size: number): AsyncGenerator<Batch, void, undefined> {

@@ -67,12 +67,45 @@ function noEncoding(what: string): ParameterError {
   return new ParameterError(`${what} has no PostgreSQL encoding`);
 }
 
+const DAY_MS = 86_400_000;
+/** 0001-01-01 and 10000-01-01 (UTC), in ms since the epoch: the years `toISOString` writes with four digits. */
+const YEAR_1 = -62_135_596_800_000;
+const YEAR_10000 = 253_402_300_800_000;
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+
+/**
+ * `new Date(t).toISOString()` for years 1 to 9999, about five times faster (COPY encodes a million of them): the
+ * calendar day from the day number by Howard Hinnant's `civil_from_days`, the rest from tables.
+ */
+function isoString(t: number): string {
+  const days = Math.floor(t / DAY_MS);
+  let ms = t - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const h = Math.floor(ms / 3_600_000);
+  ms -= h * 3_600_000;
+  const m = Math.floor(ms / 60_000);
+  ms -= m * 60_000;
+  const sec = Math.floor(ms / 1000);
+  ms -= sec * 1000;
+  const y = year >= 1000 ? String(year) : String(year).padStart(4, "0");
+  return `${y}-${PAD2[month]}-${PAD2[day]}T${PAD2[h]}:${PAD2[m]}:${PAD2[sec]}.${PAD3[ms]}Z`;
+}
+
 /** Formats a Date as ISO-8601 in UTC, including years before 1 AD and after 9999 (which `toISOString` mangles). */
 export function encodeDate(d: Date): string {
   const t = d.getTime();
   if (Number.isNaN(t)) throw new ParameterError("an invalid Date (its time is NaN) cannot be sent");
+  if (t >= YEAR_1 && t < YEAR_10000) return isoString(t);
   const year = d.getUTCFullYear();
-  if (year >= 1 && year <= 9999) return d.toISOString();
   const bc = year < 1;
   const y = String(bc ? 1 - year : year).padStart(4, "0");
   const p2 = (n: number) => String(n).padStart(2, "0");
@@ -157,7 +190,8 @@ function fromToPostgres(v: ToPostgres): string | Buffer | null {
 
 /**
  * node-postgres' `prepareValue`, as tscopg encodes: the text (or bytes, or `null`) sent for `value`. Handed to
- * `toPostgres()` methods so they can encode their parts, and used by the bulk helpers for each cell.
+ * `toPostgres()` methods so they can encode their parts; the COPY encoder (`src/copy/`) writes each field with it, the bulk helpers each array element.
+ * @internal
  */
 export function prepareValue(value: unknown): string | Buffer | null {
   const enc = encodeValue(value);

@@ -7,6 +7,7 @@
  * @module
  */
 import { encodeValue } from "./codecs.js";
+import "./signal-codec.js"; // AbortSignal options (cancellation)
 import type { CallContext } from "./bridge.js";
 import { encodeParamSet, paramsForWorker } from "./params.js";
 import { ROWS_METHODS } from "./rows.js";
@@ -27,6 +28,17 @@ const STATEMENT_METHODS = new Set<string>([...ROWS_METHODS, "executeMany"]);
 
 /** Methods whose second argument holds rows (plain objects of column → value), encoded as the async API encodes them. */
 const ROW_METHODS = new Set<string>(["insertMany", "upsertMany", "insertBatch"]);
+
+/**
+ * Per-method argument preparers, run on the main thread before the arguments are encoded: a method may move its
+ * bulk arguments better than one cloned object at a time (`copyInsert` sends its rows as COPY bytes).
+ */
+const preparers = new Map<string, (args: unknown[]) => unknown[] | undefined>();
+
+/** Registers the preparer of `method`'s arguments (answering `undefined` leaves them as they are). */
+export function registerArgPreparer(method: string, prepare: (args: unknown[]) => unknown[] | undefined): void {
+  preparers.set(method, prepare);
+}
 
 /** Objects that structured cloning copies faithfully although they are iterable. */
 function isCloneableIterable(v: object): boolean {
@@ -57,14 +69,15 @@ export function encodeArgs(
     }
     return v;
   };
-  return args.map((a, i) => {
+  const prepared = preparers.get(method)?.(args) ?? args;
+  return prepared.map((a, i) => {
     if (i === 1 && ROW_METHODS.has(method) && typeof a === "object" && a !== null && Symbol.iterator in a && !ArrayBuffer.isView(a)) {
       // Rows: an array's are encoded now; a generator's as they are pulled (in chunks, like executeMany's sets).
       let index = 0;
       if (Array.isArray(a)) return a.map((row: unknown) => rowForWorker(method, row, index++));
       return pulled(ctx, mapIterator((a as Iterable<unknown>)[Symbol.iterator](), (row) => rowForWorker(method, row, index++)));
     }
-    if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof args[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);
+    if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof prepared[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);
     // A generator of parameter sets is pulled in chunks, each set encoded as it is read (10M sets need not fit).
     if (method === "executeMany" && typeof a === "object" && a !== null && Symbol.iterator in a && !Array.isArray(a)) {
       return pulled(ctx, mapIterator((a as Iterable<unknown>)[Symbol.iterator](), encodeParamSet));

@@ -20,6 +20,7 @@ import { namespacesOf, surfaceOf } from "./surface.js";
 import { transportTable } from "./transports.js";
 // Registers the built-in transports before the classes below are generated.
 import "./rows.js";
+import "./copy.js";
 
 const HANDLE = Symbol("tscopg.handle");
 

@@ -11,11 +11,13 @@ import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
 import { TscopgError, deserializeError, serializeError } from "../errors.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
+import "./signal-codec.js"; // AbortSignal options (cancellation)
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
 import { transportTable, type WorkerCall } from "./transports.js";
 // The built-in transports (the main thread registers the same ones).
 import "./rows.js";
+import "./copy.js";
 
 const { port, state } = workerData as { port: MessagePort; state: Int32Array };
 
