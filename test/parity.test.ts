@@ -183,7 +183,7 @@ before(async () => {
   await rawQuery(`CREATE SCHEMA "${K}"; SET search_path = "${K}";
     CREATE TABLE k0 (id int NOT NULL, code text, order_id int); CREATE TABLE k1 (id int NOT NULL, code text, order_id int);
     CREATE TABLE k2 (id int NOT NULL, code text, order_id int); CREATE TABLE k3 (id int NOT NULL, code text, order_id int);
-    CREATE TABLE bulk (k int PRIMARY KEY, v text)`);
+    CREATE TABLE bulk (k int PRIMARY KEY, v text);
     CREATE TABLE copy_t (id int PRIMARY KEY, v text)`);
   extDb = `${P}ext`;
   await rawQuery(`CREATE DATABASE "${extDb}"`);
