@@ -146,6 +146,10 @@ function cases(): Case[] {
     { name: "count", args: () => ["Order", { user: ["u0", "u1", "u2", "u3"] }, inS], check: (v) => assert.equal(v, 4) },
     { name: "paginate", args: () => ["Order", { limit: 2, offset: 1, orderBy: "id", descending: true, schema: S }], check: (v) => assert.deepEqual((v as { id: number }[]).map((r) => r.id), [12, 11]) },
     { name: "deleteWhere", args: (i) => ["Order", { id: 10 + i }, inS], check: async (v, i) => { assert.equal(v, 1); assert.equal(await one(`SELECT count(*)::int FROM "${S}"."Order" WHERE id = $1`, [10 + i]), 0); } },
+    // Bulk insert and upsert (flat only), on a table of schema K: each call its own keys, 100 + 10i …
+    { name: "insertMany", args: (i) => ["bulk", [{ k: 100 + 10 * i, v: "a" }, { k: 101 + 10 * i }], { schema: K, returning: ["k", "v"] }], check: (v, i) => assert.deepEqual(v, [{ k: 100 + 10 * i, v: "a" }, { k: 101 + 10 * i, v: null }]), same: false },
+    { name: "upsertMany", args: (i) => ["bulk", [{ k: 100 + 10 * i, v: `u${i}` }, { k: 102 + 10 * i, v: "n" }], "k", { schema: K }], check: async (v, i) => { assert.equal(v, 2); assert.deepEqual(await rows(`SELECT k, v FROM "${K}".bulk WHERE k BETWEEN $1 AND $1 + 2 ORDER BY k`, [100 + 10 * i]), [{ k: 100 + 10 * i, v: `u${i}` }, { k: 101 + 10 * i, v: null }, { k: 102 + 10 * i, v: "n" }]); } },
+    { name: "insertBatch", args: (i) => ["bulk", (function* () { for (let k = 3; k < 8; k++) yield { k: 100 + 10 * i + k, v: String(k) }; })(), { schema: K, batchSize: 2 }], check: async (v, i) => { assert.equal(v, 5); assert.equal(await one(`SELECT count(*)::int FROM "${K}".bulk WHERE k BETWEEN $1 AND $1 + 9`, [100 + 10 * i]), 8); } },
     // COPY (flat only; the table is in K, whose tables no listing case counts)
     { name: "copyInsert", args: (i) => ["copy_t", [{ id: i * 10 + 1, v: "a\tb\\c" }, { id: i * 10 + 2, v: null }], { schema: K }], check: async (v, i) => { assert.equal(v, 2); assert.deepEqual(await rows(`SELECT * FROM "${K}".copy_t WHERE id / 10 = $1 ORDER BY id`, [i]), [{ id: i * 10 + 1, v: "a\tb\\c" }, { id: i * 10 + 2, v: null }]); } },
     { name: "copyFrom", args: (i) => [`COPY "${K}".copy_t (id, v) FROM STDIN (FORMAT csv)`, `${100 + i},"x,y"\n`], check: async (v, i) => { assert.equal(v, 1); assert.equal(await one(`SELECT v FROM "${K}".copy_t WHERE id = $1`, [100 + i]), "x,y"); } },
@@ -186,6 +190,7 @@ before(async () => {
   await rawQuery(`CREATE SCHEMA "${K}"; SET search_path = "${K}";
     CREATE TABLE k0 (id int NOT NULL, code text, order_id int); CREATE TABLE k1 (id int NOT NULL, code text, order_id int);
     CREATE TABLE k2 (id int NOT NULL, code text, order_id int); CREATE TABLE k3 (id int NOT NULL, code text, order_id int);
+    CREATE TABLE bulk (k int PRIMARY KEY, v text);
     CREATE TABLE copy_t (id int PRIMARY KEY, v text)`);
   extDb = `${P}ext`;
   await rawQuery(`CREATE DATABASE "${extDb}"`);

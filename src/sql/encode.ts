@@ -190,7 +190,7 @@ function fromToPostgres(v: ToPostgres): string | Buffer | null {
 
 /**
  * node-postgres' `prepareValue`, as tscopg encodes: the text (or bytes, or `null`) sent for `value`. Handed to
- * `toPostgres()` methods so they can encode their parts; the COPY encoder (`src/copy/`) writes each field with it.
+ * `toPostgres()` methods so they can encode their parts; the COPY encoder (`src/copy/`) writes each field with it, the bulk helpers each array element.
  * @internal
  */
 export function prepareValue(value: unknown): string | Buffer | null {

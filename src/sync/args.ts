@@ -11,6 +11,7 @@ import "./signal-codec.js"; // AbortSignal options (cancellation)
 import type { CallContext } from "./bridge.js";
 import { encodeParamSet, paramsForWorker } from "./params.js";
 import { ROWS_METHODS } from "./rows.js";
+import { rowForWorker } from "../features/bulk-rows.js";
 
 /** An iterator whose items are mapped by `f` as they are pulled. */
 function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterator<unknown> {
@@ -24,6 +25,9 @@ function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterato
 
 /** Methods whose second argument holds statement parameters (encoded like the async API encodes them). */
 const STATEMENT_METHODS = new Set<string>([...ROWS_METHODS, "executeMany"]);
+
+/** Methods whose second argument holds rows (plain objects of column → value), encoded as the async API encodes them. */
+const ROW_METHODS = new Set<string>(["insertMany", "upsertMany", "insertBatch"]);
 
 /**
  * Per-method argument preparers, run on the main thread before the arguments are encoded: a method may move its
@@ -67,6 +71,12 @@ export function encodeArgs(
   };
   const prepared = preparers.get(method)?.(args) ?? args;
   return prepared.map((a, i) => {
+    if (i === 1 && ROW_METHODS.has(method) && typeof a === "object" && a !== null && Symbol.iterator in a && !ArrayBuffer.isView(a)) {
+      // Rows: an array's are encoded now; a generator's as they are pulled (in chunks, like executeMany's sets).
+      let index = 0;
+      if (Array.isArray(a)) return a.map((row: unknown) => rowForWorker(method, row, index++));
+      return pulled(ctx, mapIterator((a as Iterable<unknown>)[Symbol.iterator](), (row) => rowForWorker(method, row, index++)));
+    }
     if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof prepared[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);
     // A generator of parameter sets is pulled in chunks, each set encoded as it is read (10M sets need not fit).
     if (method === "executeMany" && typeof a === "object" && a !== null && Symbol.iterator in a && !Array.isArray(a)) {
