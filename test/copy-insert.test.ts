@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { AsyncDatabase, Database, InvalidTextRepresentation, InvalidIdentifier, ParameterError, TscopgError } from "../src/index.js";
+import { AsyncDatabase, Database, InvalidTextRepresentation, InvalidIdentifier, ParameterError, QueryCanceled, TscopgError } from "../src/index.js";
 import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
-import { refusedBeforeSending, sameError, type Either } from "./support/both-sides.js";
+import { eventually, refusedBeforeSending, sameError, type Either } from "./support/both-sides.js";
 import { encodeDate } from "../src/sql/encode.js";
 
 let ctx: TestSchema;
@@ -276,5 +276,28 @@ describe("copyInsert: progress and refusals", () => {
     // (An AbortSignal cannot cross to the sync facade's worker yet: the cancellation work gives the sync side its own.)
     await assert.rejects(adb.copyInsert(T("small"), [{ id: 1 }], { signal: aborted }), (e: unknown) => e instanceof TscopgError && /abort/.test((e as Error).message));
     assert.equal(await committed("small"), 0);
+  });
+
+  test("an abort while the source waits for its next row ends the COPY at once: QueryCanceled, table unchanged, connection back", async () => {
+    // PostgreSQL notices a cancel request during COPY FROM STDIN only when more data arrives: the client ends the COPY.
+    const before = await sessionsNamed(ctx.schema);
+    for (const source of ["generator", "stream"] as const) {
+      const controller = new AbortController();
+      let stalled!: () => void;
+      const waiting = new Promise<void>((resolve) => (stalled = resolve));
+      async function* rows(): AsyncGenerator<{ id: number; v: string }> {
+        for (let i = 1; i <= 5000; i++) yield { id: i, v: `r${i}` };
+        stalled();
+        await new Promise(() => undefined); // the next row never comes
+      }
+      const src = source === "generator" ? rows() : Readable.from(rows());
+      const pending = adb.copyInsert(T("small"), src, { signal: controller.signal });
+      await waiting;
+      controller.abort();
+      await assert.rejects(pending, (e: unknown) => e instanceof QueryCanceled && (e as { code?: string }).code === "57014", source);
+      assert.equal(await committed("small"), 0, source);
+      assert.equal(await adb.fetchVal("SELECT count(*)::int FROM small"), 0, source);
+    }
+    await eventually(() => sessionsNamed(ctx.schema), (n) => n <= before + 1, "the COPY connections given back");
   });
 });

@@ -10,7 +10,7 @@ import { cancellable } from "../core/cancel.js";
 import { checkOptions, describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { encodeRows, encodeRowsAsync, firstRowOf, isEncodedRows, type EncodedChunk, type FirstRow } from "../copy/feed.js";
-import { copyIn, copyOut, isCopy } from "../copy/exchange.js";
+import { copyInCancellable, copyOut, isCopy } from "../copy/exchange.js";
 import { ConsumerGone, Handoff } from "../copy/handoff.js";
 import { outputProgress, progressReporter, type CopyProgress } from "../copy/progress.js";
 import { idents, sql } from "../sql/compose.js";
@@ -153,7 +153,7 @@ async function copyInsert(db: Executor, table: string, rows: unknown, options?: 
       await feed.close();
     }
   }
-  const n = await db._withPlainSession((s) => cancellable(s, signal, () => copyIn(s, text, chunks())));
+  const n = await db._withPlainSession((s) => copyInCancellable(s, text, chunks(), signal));
   await report(n, bytes, true);
   return n;
 }
@@ -187,7 +187,7 @@ async function copyFrom(db: Executor, copySql: string, source: unknown, options?
       await closeOf(it);
     }
   }
-  const n = await db._withPlainSession((s) => cancellable(s, signal, () => copyIn(s, copySql, chunks())));
+  const n = await db._withPlainSession((s) => copyInCancellable(s, copySql, chunks(), signal));
   await report(n, bytes, true);
   return n;
 }
