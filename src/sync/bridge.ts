@@ -9,6 +9,7 @@ import { deserialize } from "node:v8";
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
 import { ParameterError, TscopgError, deserializeError, serializeError } from "../errors.js";
 import type { Reply, RequestBody, ToWorker, WorkerMessage } from "./protocol.js";
+import { takeSync } from "./batch.js";
 import { SpinPolicy } from "./spin.js";
 import { STATE_BYTES, Watch, superviseWorker, type Supervised } from "./supervisor.js";
 
@@ -152,13 +153,7 @@ function runCallback(ctx: CallContext | undefined, n: number, args: unknown[]): 
 function pull(ctx: CallContext | undefined, n: number, max: number): { values: unknown[]; done: boolean } {
   const it = ctx?.iterators[n];
   if (it === undefined) throw new TscopgError(`the synchronous worker asked for unknown iterable #${n}`);
-  const values: unknown[] = [];
-  while (values.length < max) {
-    const r = it.next();
-    if (r.done) return { values, done: true };
-    values.push(r.value);
-  }
-  return { values, done: false };
+  return takeSync(it, max);
 }
 
 /** Runs `work` for the worker's request `call` and posts its value or its error back. */

@@ -10,6 +10,7 @@ import { setDefaultQueryTimeout } from "../core/pg-session.js";
 import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
 import { TscopgError, deserializeError, serializeError } from "../errors.js";
+import { takeAsync } from "./batch.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
 import "./signal-codec.js"; // AbortSignal options (cancellation)
 import { kindEntry, kindOf } from "./kinds.js";
@@ -187,16 +188,9 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
     case "next": {
       const it = get(req.handle) as unknown as AsyncIterator<unknown>;
       if (hasBatches(it)) return nextBatch(it, req.max); // rows of a server cursor: packed
-      const values: unknown[] = [];
       // A live source (notifications) says how many items it holds: the batch then waits for one item, not `max`.
       const available = (it as { _available?: () => number })._available;
-      while (values.length < req.max) {
-        if (values.length > 0 && available?.call(it) === 0) break;
-        const r = await it.next();
-        if (r.done) return { values, done: true };
-        values.push(r.value);
-      }
-      return { values, done: false };
+      return takeAsync(it, req.max, available?.bind(it));
     }
     case "end": {
       const it = get(req.handle) as unknown as AsyncIterator<unknown> & { _unread?: (n: number) => void };
