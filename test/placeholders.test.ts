@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ParameterError } from "../src/errors.js";
-import { compileNamed, prepareQuery } from "../src/sql/placeholders.js";
+import { compileNamed, isMultiStatement, prepareQuery } from "../src/sql/placeholders.js";
 
 /** Compiles with named params and returns the text only. */
 function text(sql: string, params: Record<string, unknown> = {}): string {
@@ -233,5 +233,22 @@ describe("cache", () => {
     const again = compileNamed(oldest);
     assert.notEqual(again, firstResult);
     assert.deepEqual(again, firstResult);
+  });
+});
+
+describe("statement count", () => {
+  test("several statements are seen; a `;` inside strings, identifiers, comments, dollar quotes or at the end is not a second one", () => {
+    for (const sql of ["SELECT 1; SELECT 2", "CREATE TABLE t (x int);INSERT INTO t VALUES (1)", "SELECT 1;\n-- c\nSELECT 2;"]) assert.equal(isMultiStatement(sql), true, sql);
+    for (const sql of [
+      "SELECT 1",
+      "SELECT 1;",
+      "SELECT 1; ",
+      "SELECT ';' AS s",
+      'SELECT 1 AS ";"',
+      "SELECT 1 -- ; SELECT 2",
+      "SELECT 1 /* ; SELECT 2 */",
+      "DO $$ BEGIN PERFORM 1; PERFORM 2; END $$",
+      ";;SELECT 1;;",
+    ]) assert.equal(isMultiStatement(sql), false, sql);
   });
 });

@@ -59,6 +59,23 @@ describe("server-side cursors (async)", () => {
     });
   });
 
+  test("a script of several statements without parameters runs (the last result's rows), as before cursors were server-side, on both sides", async () => {
+    const script = "CREATE TEMP TABLE script_t (x int); INSERT INTO script_t VALUES (1), (2); SELECT x FROM script_t ORDER BY x";
+    await adb.cursor(async (cur) => {
+      await cur.execute(script);
+      assert.deepEqual(await cur.fetchAll(), [{ x: 1 }, { x: 2 }]);
+      assert.equal(cur.rowCount, 2);
+      assert.deepEqual(cur.description?.map((d) => d.name), ["x"]);
+      await cur.execute("SELECT 1 AS one; SELECT 2 AS two");
+      assert.deepEqual(await cur.fetchOne(), { two: 2 });
+    });
+    db.cursor((cur) => {
+      cur.execute(script);
+      assert.deepEqual(cur.fetchAll(), [{ x: 1 }, { x: 2 }]);
+      assert.equal(cur.rowCount, 2);
+    });
+  });
+
   test("conn.cursor(): another statement on the connection while rows remain is refused; after close() it runs", async () => {
     await adb.connect({ autocommit: true }, async (conn) => {
       const cur = await conn.cursor();

@@ -3,7 +3,7 @@
  * @module
  */
 import { encodeParams } from "../sql/encode.js";
-import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { isMultiStatement, prepareQuery, type QueryParams } from "../sql/placeholders.js";
 import type { CursorApi, ExecuteManyOptions, Row } from "./api.js";
 import type { AsyncConnection } from "./async-connection.js";
 import type { Finishable } from "./scoped.js";
@@ -23,7 +23,8 @@ type Description = { name: string; dataTypeID: number }[];
  * read 1,000 at a time as they are fetched, so a result of any size is never held whole in memory. While rows
  * remain unread the portal occupies the connection: another statement on it (e.g. `conn.execute()` of the
  * connection the cursor came from) is refused until the rows are read, or the cursor is closed or runs another
- * `execute()` (which discards the unread rows). `commit()` and `rollback()` discard them too.
+ * `execute()` (which discards the unread rows). `commit()` and `rollback()` discard them too. A text of several
+ * statements without parameters (a script) runs as `execute()` runs it, and the last result's rows are read whole.
  */
 export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposable {
   #portal: ServerCursor | undefined;
@@ -63,6 +64,15 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
 
   async execute(sql: string, params?: QueryParams | null): Promise<void> {
     await this.#discard();
+    if ((params === undefined || params === null) && typeof sql === "string" && isMultiStatement(sql)) {
+      // Several statements (a script): the simple protocol runs them, and a portal cannot; the last result's rows
+      // are read whole, as `execute()` returns them.
+      const r = await this.conn.query(sql);
+      this.#rows = r.rows;
+      this.#rowCount = r.rowCount ?? -1;
+      this.#fields = r.fields.length > 0 ? r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) : null;
+      return;
+    }
     const q = prepareQuery(sql, params);
     const portal = new ServerCursor(this.conn, q.text, encodeParams(q.values));
     this.#portal = portal;

@@ -35,7 +35,7 @@ import {
   skipBlockComment,
   skipDollarQuoted,
 } from "./lexer.js";
-import { SESSION_STATE, StatementWords, TX_BEGINS, TX_ENDS } from "./statement-kind.js";
+import { MULTIPLE, SESSION_STATE, StatementWords, TX_BEGINS, TX_ENDS } from "./statement-kind.js";
 
 /** Parameters of a statement: an array for `$n` placeholders, a plain object for `:name` placeholders. */
 export type QueryParams = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -132,6 +132,15 @@ export function transactionControl(sql: string): number {
  */
 export function changesSessionState(sql: string): boolean {
   return (scanCached(sql).flags & SESSION_STATE) !== 0;
+}
+
+/**
+ * Whether `sql` holds more than one statement (`;`-separated, outside strings, comments and dollar quotes): such a
+ * text runs only without parameters, through the simple protocol (a server-side cursor cannot take it). Cached per
+ * text, like the placeholder scan.
+ */
+export function isMultiStatement(sql: string): boolean {
+  return (scanCached(sql).flags & MULTIPLE) !== 0;
 }
 
 /**

@@ -19,6 +19,8 @@ export const TX_ENDS = 2;
  * the statement does is not seen.
  */
 export const SESSION_STATE = 4;
+/** Text flag: it holds more than one statement (the extended protocol, a portal, refuses it). */
+export const MULTIPLE = 8;
 
 /** Leading words that need the second word to be classified. */
 const NEEDS_SECOND = new Set(["BEGIN", "START", "END", "ABORT", "COMMIT", "ROLLBACK", "PREPARE", "SET"]);
@@ -103,6 +105,8 @@ export class StatementWords {
   private prev = OTHER;
   /** Inside `DECLARE … FOR`, where `WITH HOLD` may appear. */
   private declaring = false;
+  /** Statements with at least one word, so far. */
+  private statements = 0;
 
   /** The word `sql[start, end)`. */
   word(sql: string, start: number, end: number): void {
@@ -137,6 +141,7 @@ export class StatementWords {
   /** The end of a statement (a `;`, or the end of the text). */
   endStatement(): void {
     if (this.needsSecond) this.flags |= controlOf(this.first, "") | stateOf(this.first, "");
+    if (this.index > 0 && ++this.statements > 1) this.flags |= MULTIPLE;
     this.index = 0;
     this.needsSecond = false;
     this.prev = OTHER;
