@@ -371,3 +371,45 @@ describe("listeners", () => {
     assert.equal(listeners(), 0);
   });
 });
+
+describe("streams and COPY: signal and timeout", () => {
+  test("stream and copyTo: timeout cancels pg_sleep(10) on the server, async and sync (the sync facade's way to cancel them)", async () => {
+    const tags = [marker(), marker(), marker(), marker()];
+    const errors: unknown[] = [];
+    const take = async (f: () => unknown): Promise<void> => {
+      try {
+        await f();
+        assert.fail("no error");
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    await take(async () => {
+      for await (const _ of adb.stream(sleepy(tags[0]!), null, { timeout: 200 }));
+    });
+    await take(() => [...db.stream(sleepy(tags[1]!), null, { timeout: 200 })]);
+    await take(async () => {
+      for await (const _ of adb.copyTo(`COPY (${sleepy(tags[2]!)}) TO STDOUT`, { timeout: 200 }));
+    });
+    await take(() => [...db.copyTo(`COPY (${sleepy(tags[3]!)}) TO STDOUT`, { timeout: 200 })]);
+    for (const e of errors) serverCancel(e);
+    for (const tag of tags) await stoppedWithinASecond(tag);
+    assert.equal(db.fetchVal("SELECT 7"), 7);
+    assert.equal(await adb.fetchVal("SELECT 8"), 8);
+  });
+
+  test("copyInsert: timeout while the source waits for its next row ends the COPY; nothing stays; bad timeouts refused alike", async () => {
+    async function* stalls(): AsyncGenerator<{ v: number }> {
+      yield { v: 1 };
+      await new Promise(() => undefined);
+    }
+    await assert.rejects(adb.copyInsert(`${ctx.schema}.t`, stalls(), { timeout: 200 }), QueryCanceled);
+    assert.equal(await rows(), 0);
+    for (const timeout of [0, -1, Number.NaN, "1"]) {
+      await assert.rejects(adb.copyInsert(`${ctx.schema}.t`, [{ v: 1 }], { timeout: timeout as number }), ParameterError);
+      assert.throws(() => db.copyInsert(`${ctx.schema}.t`, [{ v: 1 }], { timeout: timeout as number }), ParameterError);
+      assert.throws(() => db.stream("SELECT 1", null, { timeout: timeout as number }), ParameterError);
+    }
+    assert.equal(await rows(), 0);
+  });
+});

@@ -124,17 +124,37 @@ const prefix = (method: string | undefined): string => (method === undefined ? "
  * @internal
  */
 export function watchAbort(method: string | undefined, options: CancelOptions | null | undefined): AbortWatch | undefined {
-  if (options === undefined || options === null) return undefined;
-  const { signal, timeout } = options;
+  const { signal, timeout } = checkCancelOptions(method, options);
   if (signal === undefined && timeout === undefined) return undefined;
+  if (signal?.aborted) throw abortedBeforeSending();
+  return new AbortWatch(signal, timeout);
+}
+
+/** `options`' `signal` and `timeout`, checked. @throws {@link ParameterError} as {@link watchAbort} says. */
+function checkCancelOptions(method: string | undefined, options: CancelOptions | null | undefined): CancelOptions {
+  if (options === undefined || options === null) return {};
+  const { signal, timeout } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new ParameterError(`${prefix(method)}option signal must be an AbortSignal, got ${signal === null ? "null" : typeof signal}`);
   }
   if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)) {
     throw new ParameterError(`${prefix(method)}option timeout must be a positive number of milliseconds, got ${String(timeout)}`);
   }
-  if (signal?.aborted) throw abortedBeforeSending();
-  return new AbortWatch(signal, timeout);
+  return { signal, timeout };
+}
+
+/**
+ * The one signal an operation of several round trips (a stream, a COPY) watches for its `signal` and `timeout`
+ * options: the signal, `AbortSignal.timeout(timeout)` (a deadline counted from this call, over the whole
+ * operation), or both combined; `undefined` for neither. Checked as {@link watchAbort} checks them; an aborted
+ * signal is not refused here (pass the result to {@link cancellable}, which refuses it before sending).
+ * @internal
+ */
+export function cancelSignal(method: string, options: CancelOptions | null | undefined): AbortSignal | undefined {
+  const { signal, timeout } = checkCancelOptions(method, options);
+  const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
+  if (signal === undefined || deadline === undefined) return signal ?? deadline;
+  return AbortSignal.any([signal, deadline]);
 }
 
 /**

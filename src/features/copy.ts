@@ -6,7 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import type { Mode, Out, Row } from "../core/api.js";
-import { cancellable } from "../core/cancel.js";
+import { cancelSignal, cancellable } from "../core/cancel.js";
 import { checkOptions, describeType } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { encodeRows, encodeRowsAsync, firstRowOf, isEncodedRows, type EncodedChunk, type FirstRow } from "../copy/feed.js";
@@ -27,6 +27,11 @@ export interface CopyOptions {
   onProgress?: ((progress: CopyProgress) => unknown) | undefined;
   /** Aborts the COPY (see the cancellation section); a signal already aborted refuses before anything is sent. */
   signal?: AbortSignal | undefined;
+  /**
+   * A deadline in ms, counted from the call, over the whole COPY: when it runs out the COPY is cancelled as by
+   * `signal` (the synchronous facade's way to cancel: a live signal cannot cross to its worker).
+   */
+  timeout?: number | undefined;
 }
 
 /** Options of {@link CopyApi.copyInsert}. */
@@ -75,12 +80,12 @@ export interface CopyApi<M extends Mode> {
 const COPY_OPTIONS = { onProgress: "function" } as const;
 const INSERT_OPTIONS = { ...COPY_OPTIONS, ...IN_SCHEMA, columns: "array" } as const;
 
-/** The options without `signal`, checked, and the signal. */
+/** The options without `signal` and `timeout`, checked, and the one signal they make (see `cancelSignal`). */
 function splitOptions<T extends CopyOptions>(method: string, options: T | undefined, shape: Record<string, "function" | "string" | "array">): [Partial<T>, AbortSignal | undefined] {
-  if (options === null || typeof options !== "object" || !("signal" in options)) return [checkOptions(method, options, shape), undefined];
-  const { signal, ...rest } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ParameterError(`${method}(): option signal must be an AbortSignal, got ${describeType(signal)}`);
-  return [checkOptions(method, rest as T, shape), signal];
+  if (options === null || typeof options !== "object" || !("signal" in options || "timeout" in options)) return [checkOptions(method, options, shape), undefined];
+  const { signal, timeout, ...rest } = options;
+  const checked = checkOptions(method, rest as T, shape);
+  return [checked, cancelSignal(method, { signal, timeout })];
 }
 
 type AnyIterator<T> = { sync: Iterator<T> } | { async: AsyncIterator<T> };

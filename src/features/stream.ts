@@ -4,6 +4,7 @@
  * @module
  */
 import type { Mode, Row } from "../core/api.js";
+import { cancelSignal } from "../core/cancel.js";
 import { checkOptions } from "../core/options.js";
 import { RowStream } from "../core/row-stream.js";
 import { encodeParams } from "../sql/encode.js";
@@ -17,6 +18,11 @@ export interface StreamOptions {
   batchSize?: number;
   /** Aborting it cancels the statement on the server; the iteration then fails with a `QueryCanceled`-family error. */
   signal?: AbortSignal;
+  /**
+   * A deadline in ms, counted from the call, over the whole iteration: when it runs out the statement is cancelled
+   * as by `signal` (the synchronous facade's way to cancel: a live signal cannot cross to its worker).
+   */
+  timeout?: number;
 }
 
 /** The rows of `stream()`: an async iterator (async) or a lazy iterator (sync); closing it closes the cursor. */
@@ -40,14 +46,13 @@ const DEFAULT_BATCH = 1000;
 
 function stream(db: Executor, sql: string, params?: QueryParams | null, options?: StreamOptions): RowStream {
   const plain = typeof options === "object" && options !== null && Object.getPrototypeOf(options) === Object.prototype;
-  // `signal` is checked apart (an AbortSignal is no plain object); anything else that is not a plain object is
-  // refused by checkOptions.
-  const { signal, ...rest } = plain ? options : ({} as StreamOptions);
+  // `signal` and `timeout` are checked apart (an AbortSignal is no plain object); anything else that is not a plain
+  // object is refused by checkOptions.
+  const { signal, timeout, ...rest } = plain ? options : ({} as StreamOptions);
   const { batchSize = DEFAULT_BATCH } = checkOptions("stream", plain ? rest : options, { batchSize: "number" });
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`stream(): batchSize must be an integer ≥ 1, got ${batchSize}`);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ParameterError("stream(): signal must be an AbortSignal");
   const q = prepareQuery(sql, params);
-  return new RowStream(db, q.text, encodeParams(q.values), batchSize, signal);
+  return new RowStream(db, q.text, encodeParams(q.values), batchSize, cancelSignal("stream", { signal, timeout }));
 }
 
 export const streamFeatures = { stream } satisfies Record<string, Feature>;
