@@ -2,8 +2,8 @@
  * DB-API style cursor over a dedicated connection, reading its rows from a server-side cursor (a portal).
  * @module
  */
-import { encodeParams } from "../sql/encode.js";
-import { isMultiStatement, prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { boundStatement } from "../sql/encode.js";
+import { isMultiStatement, type QueryParams } from "../sql/placeholders.js";
 import type { CursorApi, ExecuteManyOptions, Row } from "./api.js";
 import type { AsyncConnection } from "./async-connection.js";
 import type { Finishable } from "./scoped.js";
@@ -73,8 +73,8 @@ export class AsyncCursor implements CursorApi<"async">, Finishable, AsyncDisposa
       this.#fields = r.fields.length > 0 ? r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) : null;
       return;
     }
-    const q = prepareQuery(sql, params);
-    const portal = new ServerCursor(this.conn, q.text, encodeParams(q.values));
+    const { text, values } = boundStatement(sql, params);
+    const portal = new ServerCursor(this.conn, text, values);
     this.#portal = portal;
     await this.#fill(FETCH_SIZE);
     this.#fields = portal.fields.length > 0 ? fieldsOf(portal) : null;

@@ -10,8 +10,8 @@
  * @module
  */
 import pg from "pg";
-import { encodeParams } from "../sql/encode.js";
-import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { boundStatement } from "../sql/encode.js";
+import type { QueryParams } from "../sql/placeholders.js";
 import type { ExecuteOptions } from "./api.js";
 import type { StatementResult } from "./statement-result.js";
 import { abortedBeforeSending, watchAbort, type AbortWatch } from "./cancel.js";
@@ -106,9 +106,7 @@ export function runCancellable<T>(
   let values: unknown[] | undefined;
   let session: PgSession | Promise<PgSession>;
   try {
-    const q = prepareQuery(sql, params);
-    text = q.text;
-    values = encodeParams(q.values);
+    ({ text, values } = boundStatement(sql, params));
     watch = watchAbort(undefined, options)!;
   } catch (err) {
     return Promise.reject(err);

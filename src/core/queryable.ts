@@ -5,7 +5,7 @@
  * @module
  */
 import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholders.js";
-import { encodeParams } from "../sql/encode.js";
+import { boundStatement, encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
 import { watchAbort, watched, type AbortWatch } from "./cancel.js";
@@ -110,9 +110,7 @@ export abstract class Queryable implements QueryApi<"async"> {
     let values: unknown[] | undefined;
     let session: PgSession | Promise<PgSession>;
     try {
-      const q = prepareQuery(sql, params);
-      text = q.text;
-      values = encodeParams(q.values);
+      ({ text, values } = boundStatement(sql, params));
       session = this._sessionFor(options, sql);
     } catch (err) {
       return located(Promise.reject(err), sql);

@@ -7,8 +7,8 @@ import type { Mode, Row } from "../core/api.js";
 import { cancelSignal } from "../core/cancel.js";
 import { checkOptions } from "../core/options.js";
 import { RowStream } from "../core/row-stream.js";
-import { encodeParams } from "../sql/encode.js";
-import { prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { boundStatement } from "../sql/encode.js";
+import type { QueryParams } from "../sql/placeholders.js";
 import { ParameterError } from "../errors.js";
 import type { Executor, Feature } from "./registry.js";
 
@@ -51,8 +51,8 @@ function stream(db: Executor, sql: string, params?: QueryParams | null, options?
   const { signal, timeout, ...rest } = plain ? options : ({} as StreamOptions);
   const { batchSize = DEFAULT_BATCH } = checkOptions("stream", plain ? rest : options, { batchSize: "number" });
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`stream(): batchSize must be an integer ≥ 1, got ${batchSize}`);
-  const q = prepareQuery(sql, params);
-  return new RowStream(db, q.text, encodeParams(q.values), batchSize, cancelSignal("stream", { signal, timeout }));
+  const { text, values } = boundStatement(sql, params);
+  return new RowStream(db, text, values, batchSize, cancelSignal("stream", { signal, timeout }));
 }
 
 export const streamFeatures = { stream } satisfies Record<string, Feature>;

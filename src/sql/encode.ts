@@ -19,6 +19,7 @@
  * @module
  */
 import { ParameterError } from "../errors.js";
+import { prepareQuery, type QueryParams } from "./placeholders.js";
 
 /** node-postgres' convention for a value that knows how it is sent. */
 interface ToPostgres {
@@ -313,4 +314,14 @@ export function encodeForWorker(v: unknown): unknown {
     if (err instanceof ParameterError) return { [REFUSED_MARKER]: err.message };
     throw err;
   }
+}
+
+/**
+ * A statement as the driver takes it: `sql`'s text with `:name` placeholders turned into `$n`, and `params`
+ * encoded (see {@link prepareQuery} and {@link encodeParams}).
+ * @throws {@link ParameterError} for parameters that do not fit the text or have no encoding.
+ */
+export function boundStatement(sql: string, params: QueryParams | null | undefined): { text: string; values: unknown[] | undefined } {
+  const q = prepareQuery(sql, params);
+  return { text: q.text, values: encodeParams(q.values) };
 }
