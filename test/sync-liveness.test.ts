@@ -38,11 +38,17 @@ test("a worker that exits during a call fails it promptly with ConnectionError; 
   // The default stall limit (60 s) applies: only the supervisor's report can make this prompt.
   const r = await runNode(["--import", "tsx", fixture, "die"], { DIE: "exit" });
   assert.equal(r.code, 0, `exit ${r.code}: ${r.err}`);
-  const out = parseOutput(r) as { died: Attempt; after: Attempt; newWorker: boolean };
+  const out = parseOutput(r) as { died: Attempt; after: Attempt; newWorker: boolean; stale: Attempt; staleBusy: Attempt; freshAlive: boolean };
   assert.equal(out.died.error, "ConnectionError", JSON.stringify(out.died));
   assert.match(out.died.message!, /worker died with exit code 7/);
   assert.ok(out.died.ms < 5_000, `took ${out.died.ms} ms`);
   assert.deepEqual({ after: out.after.value, newWorker: out.newWorker }, { after: 3, newWorker: true });
+  // The objects of the dead worker fail clearly, never reaching the new worker's objects numbered like them.
+  for (const stale of [out.stale, out.staleBusy]) {
+    assert.equal(stale.error, "ConnectionError", JSON.stringify(stale));
+    assert.match(stale.message!, /previous worker, which died/);
+  }
+  assert.equal(out.freshAlive, true);
 });
 
 test("a worker out of heap (--max-old-space-size applies to it) fails the call with ConnectionError, not the process", { timeout: 60_000 }, async () => {

@@ -39,6 +39,18 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
   return { entry: code, eval: true };
 }
 
+/** Workers started by this thread so far (the current one's number). */
+let generation = 0;
+
+/**
+ * The first handle number of worker number `gen`: each worker numbers its objects from its own base, so a handle
+ * of a worker that died (a sync object made before) never names an object of the worker that replaced it (whose
+ * numbers would otherwise start at 1 again): the new worker recognises it as an earlier worker's (see `worker.ts`).
+ */
+function firstHandleOf(gen: number): number {
+  return gen * 2 ** 32 + 1;
+}
+
 /** The supervision of each bridge's worker. */
 const supervision = new WeakMap<Bridge, Supervised>();
 
@@ -51,7 +63,7 @@ function start(): Bridge {
   const { port1, port2 } = new MessageChannel();
   const state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
   const { entry, eval: isEval } = workerEntry();
-  const supervised = superviseWorker(entry, isEval, { port: port2, state });
+  const supervised = superviseWorker(entry, isEval, { port: port2, state, firstHandle: firstHandleOf(++generation) });
   port1.unref();
   const b: Bridge = { worker: supervised.thread, port: port1, state };
   supervision.set(b, supervised);

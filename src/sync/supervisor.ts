@@ -102,7 +102,7 @@ export interface Supervised {
  * Both threads run evaluated code, written to work as a script or as a module, because an inherited
  * `--input-type` makes evaluated code a module and refuses a file entry.
  */
-export function superviseWorker(entry: string | URL, isEval: boolean, data: { port: MessagePort; state: Int32Array }): Supervised {
+export function superviseWorker(entry: string | URL, isEval: boolean, data: { port: MessagePort; state: Int32Array; firstHandle: number }): Supervised {
   const { port1: control, port2: controlEnd } = new MessageChannel();
   // A file entry is imported from evaluated code too: an inherited --input-type refuses file workers.
   const source = isEval ? String(entry) : `import(${JSON.stringify(String(entry))});`;

@@ -9,7 +9,7 @@ import { receiveMessageOnPort, workerData, type MessagePort, type TransferListIt
 import { setDefaultQueryTimeout } from "../core/pg-session.js";
 import { ambientTransaction } from "../core/scoped.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
-import { TscopgError, deserializeError, serializeError } from "../errors.js";
+import { ConnectionError, TscopgError, deserializeError, serializeError } from "../errors.js";
 import { takeAsync } from "./batch.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
 import "./signal-codec.js"; // AbortSignal options (cancellation)
@@ -21,7 +21,7 @@ import { transportTable, type WorkerCall } from "./transports.js";
 import "./rows.js";
 import "./copy.js";
 
-const { port, state } = workerData as { port: MessagePort; state: Int32Array };
+const { port, state, firstHandle } = workerData as { port: MessagePort; state: Int32Array; firstHandle: number };
 
 /**
  * The synchronous facade's answer limit for a Config whose `queryTimeout` is `null`. A blocked call would otherwise
@@ -33,7 +33,8 @@ const SYNC_DEFAULT_QUERY_TIMEOUT_MS = 5 * 60_000;
 setDefaultQueryTimeout(SYNC_DEFAULT_QUERY_TIMEOUT_MS);
 
 const handles = new Map<number, object>();
-let nextHandle = 1;
+/** This worker's handle numbers start here (each worker of the process has its own range: see `bridge.ts`). */
+let nextHandle = firstHandle;
 
 /** A worker value for the main thread: objects of a handle kind stay here and travel as a handle. */
 function toHandle(value: unknown): unknown {
@@ -46,6 +47,12 @@ function toHandle(value: unknown): unknown {
 
 function get(id: number): Record<string | symbol, unknown> {
   const obj = handles.get(id);
+  if (obj === undefined && id < firstHandle) {
+    throw new ConnectionError(
+      "this object belonged to the synchronous facade's previous worker, which died (its connections went with it): " +
+        "make a new Database (or connection, transaction, cursor)",
+    );
+  }
   if (obj === undefined) throw new TscopgError("this object was already closed or released");
   return obj as Record<string | symbol, unknown>;
 }
