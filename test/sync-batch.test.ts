@@ -35,6 +35,12 @@ describe("batch limits", () => {
     assert.equal(total, 100);
   });
 
+  test("an object counts the strings and bytes it holds directly (a COPY chunk { data, rows })", () => {
+    const chunk = (i: number) => ({ data: Buffer.alloc(CHUNK, i & 255), rows: 100 });
+    const it = Array.from({ length: 100 }, (_, i) => chunk(i))[Symbol.iterator]();
+    assert.equal(takeSync(it, 4096).values.length, BATCH_BYTES / CHUNK);
+  });
+
   test("strings count by length; other items only by number; the end is reported", async () => {
     assert.equal(takeSync(["x".repeat(BATCH_BYTES), "y"][Symbol.iterator](), 10).values.length, 1);
     const rows = Array.from({ length: 50 }, (_, i) => ({ i }));

@@ -9,11 +9,22 @@
 /** The most bytes (Buffers, typed arrays) and UTF-16 code units (strings) one batch gathers. */
 export const BATCH_BYTES = 1 << 20;
 
-/** The weight of one item toward {@link BATCH_BYTES}: its bytes or characters; 0 for anything else. */
-function weight(v: unknown): number {
+/** The bytes or characters of a string or a typed array; 0 for anything else. */
+function flatWeight(v: unknown): number {
   if (typeof v === "string") return v.length;
   if (ArrayBuffer.isView(v)) return v.byteLength;
   return 0;
+}
+
+/**
+ * The weight of one item toward {@link BATCH_BYTES}: a string's or a typed array's size, or the sum of those an
+ * object holds directly (a COPY chunk `{ data, rows }`, a row of text); nested values are not counted.
+ */
+function weight(v: unknown): number {
+  if (typeof v !== "object" || v === null || ArrayBuffer.isView(v)) return flatWeight(v);
+  let sum = 0;
+  for (const key in v) sum += flatWeight((v as Record<string, unknown>)[key]);
+  return sum;
 }
 
 /** A batch: the items taken, and whether the source ended. */
