@@ -142,6 +142,32 @@ async function main(): Promise<void> {
     if (e instanceof InvalidIdentifier) console.log(`  InvalidIdentifier: ${e.message}`);
   }
 
+  line("moving data: COPY in from a generator, a server-side cursor out, LISTEN/NOTIFY");
+  await db.execute(`CREATE TABLE ${quoteIdentifier(schema, "schema")}.events (id int PRIMARY KEY, label text)`);
+  function* generated(count: number) {
+    for (let i = 1; i <= count; i++) yield { id: i, label: `event\t${i}` }; // a tab: escaped by the COPY encoder
+  }
+  const copied = await db.copyInsert(`${schema}.events`, generated(10_000));
+  console.log(`  copyInsert: ${copied} rows (the server's count), streamed from a generator`);
+  let seen = 0;
+  let sum = 0;
+  for await (const row of db.stream<{ id: number }>(`SELECT id FROM ${quoteIdentifier(schema, "schema")}.events`, null, { batchSize: 1000 })) {
+    seen++;
+    sum += row.id;
+  }
+  console.log(`  stream: ${seen} rows read 1,000 at a time, ids summing to ${sum}`);
+  const listener = db.listen("tscopg_demo");
+  try {
+    await listener.ready;
+    await db.notify("tscopg_demo", { hello: "world" });
+    for await (const note of listener) {
+      console.log(`  notification on ${note.channel}: ${note.payload}`);
+      break;
+    }
+  } finally {
+    await listener.close();
+  }
+
   line("sync vs async: the same API, blocking or not");
   const sdb = Database.fromUrl(server.url);
   try {

@@ -80,6 +80,9 @@ test("the demo walks through the library on the test server and leaves nothing b
   has(/^ {2}UniqueViolation 23505: duplicate key value violates unique constraint "User_name_key"$/);
   has(/^ {2}constraint: User_name_key$/);
   has(/^ {2}TableNotFound \(42P01\) — and the handle is still usable: yes$/);
+  has(/^ {2}copyInsert: 10000 rows \(the server's count\), streamed from a generator$/);
+  has(/^ {2}stream: 10000 rows read 1,000 at a time, ids summing to 50005000$/);
+  has(/^ {2}notification on tscopg_demo: \{"hello":"world"\}$/);
   has(/^ {2}identical results: true$/);
   has(/^ {2}sync transaction committed: 1 row$/);
   has(/npm run bench/);
