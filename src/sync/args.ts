@@ -12,7 +12,6 @@ import type { CallContext } from "./bridge.js";
 import { encodeParamSet, paramsForWorker } from "./params.js";
 import { ROWS_METHODS } from "./rows.js";
 import { rowForWorker } from "../features/bulk-rows.js";
-import { rowsAsColumns } from "./row-columns.js";
 
 /** An iterator whose items are mapped by `f` as they are pulled. */
 function mapIterator(it: Iterator<unknown>, f: (v: unknown) => unknown): Iterator<unknown> {
@@ -75,7 +74,7 @@ export function encodeArgs(
     if (i === 1 && ROW_METHODS.has(method) && typeof a === "object" && a !== null && Symbol.iterator in a && !ArrayBuffer.isView(a)) {
       // Rows: an array's are encoded now; a generator's as they are pulled (in chunks, like executeMany's sets).
       let index = 0;
-      if (Array.isArray(a)) return rowsAsColumns(a.map((row: unknown) => rowForWorker(method, row, index++) as Record<string, unknown>));
+      if (Array.isArray(a)) return a.map((row: unknown) => rowForWorker(method, row, index++));
       return pulled(ctx, mapIterator((a as Iterable<unknown>)[Symbol.iterator](), (row) => rowForWorker(method, row, index++)));
     }
     if (i !== 1 || !STATEMENT_METHODS.has(method) || typeof prepared[0] !== "string") return encodeValue(a, leaf, `argument ${i + 1} of ${method}()`);

@@ -13,7 +13,6 @@ import { ConnectionError, TscopgError, deserializeError, serializeError } from "
 import { takeAsync } from "./batch.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
 import "./signal-codec.js"; // AbortSignal options (cancellation)
-import "./row-columns.js"; // the bulk helpers' rows, sent as columns
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
 import { hasBatches, nextBatch } from "./stream-batches.js";
