@@ -7,31 +7,24 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { getEventListeners } from "node:events";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { beforeEach, describe, test } from "node:test";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
 import Cursor from "pg-cursor";
 import { AsyncDatabase, Database, InFailedSqlTransaction, ParameterError, QueryCanceled } from "../src/index.js";
 import { abortedByClient, cancellable } from "../src/core/cancel.js";
-import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
 import { eventually, refusedBeforeSending, sameErrorOn, type Either } from "./support/both-sides.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("cancel");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("cancel", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE t (v int NOT NULL)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 beforeEach(async () => {

@@ -4,31 +4,24 @@
  */
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { beforeEach, describe, test } from "node:test";
 import { AsyncDatabase, Database, ParameterError, TscopgError, UniqueViolation } from "../src/index.js";
 import { CopyDecoder, ColumnSink, RowSink, parserFor } from "../src/copy/decode.js";
 import { CopyEncoder } from "../src/copy/encode.js";
-import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
+import { rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
 import { refusedBeforeSending, sameError, type Either } from "./support/both-sides.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("copyio");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("copyio", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
   await adb.execute("CREATE TABLE big (id int PRIMARY KEY, v text)");
   await adb.execute("CREATE TABLE nokey (v text)");
   await adb.execute("INSERT INTO big SELECT i, repeat('x', 100) || i FROM generate_series(1, 50000) i");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 beforeEach(async () => {

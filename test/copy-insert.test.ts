@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { beforeEach, describe, test } from "node:test";
 import { AsyncDatabase, Database, InvalidTextRepresentation, InvalidIdentifier, ParameterError, QueryCanceled, TscopgError } from "../src/index.js";
-import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
+import { rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
 import { eventually, refusedBeforeSending, sameError, type Either } from "./support/both-sides.js";
 import { encodeDate } from "../src/sql/encode.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -18,20 +19,12 @@ let db: Database;
 const TABLE = `(id int PRIMARY KEY, s text, big int8, num numeric, ts timestamptz, j jsonb, js json, b bytea,
   ints int[], texts text[], flag bool, f float8)`;
 
-before(async () => {
-  ctx = await createTestSchema("copyins");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("copyins", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute(`CREATE TABLE a ${TABLE}`);
   await adb.execute(`CREATE TABLE s ${TABLE}`);
   await adb.execute("CREATE TABLE small (id int PRIMARY KEY, v text)");
   await adb.execute("CREATE TABLE nokey (v text)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 beforeEach(async () => {

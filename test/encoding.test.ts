@@ -3,25 +3,16 @@
  * async API and on the synchronous facade; objects with node-postgres' `toPostgres()` send the same value on both.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AsyncDatabase, Database, ParameterError, type QueryParams } from "../src/index.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
-let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("encoding");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("encoding", async (h) => {
+  ({ adb, db } = h);
   await adb.execute("CREATE TABLE stored (id int PRIMARY KEY, v text, a text[], j jsonb)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 /** The error of an async call and of the same sync call; both must be ParameterErrors with the same message. */

@@ -3,26 +3,17 @@
  * a statement's error points at the caller's code and carries the statement, sync objects name themselves.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AsyncDatabase, ConnectionError, Database, DatabaseError, ParameterError, TableNotFound, prepareQuery } from "../src/index.js";
 import { toTscopgError } from "../src/errors.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import type { TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("errors");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
-});
+bothHandles("errors", (h) => ({ ctx, adb, db } = h));
 
 describe("positional parameter count", () => {
   test("too few or too many $n values is a ParameterError before anything is sent, sync and async", async () => {

@@ -5,7 +5,7 @@
  * transactions, and its errors.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   AsyncDatabase,
   Database,
@@ -19,7 +19,8 @@ import {
 import { addForeignKeyStatement, addPrimaryKeyStatement, addUniqueStatement } from "../src/features/constraints.js";
 import { target } from "../src/features/target.js";
 import { loose, sameErrorOn, type Loose } from "./support/both-sides.js";
-import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 describe("statement builders (no server)", () => {
   const t = target("test", "Order", "app");
@@ -73,17 +74,7 @@ async function catalog(table: string): Promise<Row[]> {
   );
 }
 
-before(async () => {
-  ctx = await createTestSchema("constraints");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
-});
+bothHandles("constraints", (h) => ({ ctx, adb, db } = h));
 
 describe("addPrimaryKey and addUniqueConstraint", () => {
   test("default names as PostgreSQL's, key order kept, the key refuses duplicates, async and sync", async () => {

@@ -4,7 +4,7 @@
  * the planner (the index exists with that method and is used), inside transactions, and its errors.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   AsyncDatabase,
   Database,
@@ -21,7 +21,8 @@ import { defaultName } from "../src/features/names.js";
 import { expression, expressionProblem } from "../src/features/predicate.js";
 import { target } from "../src/features/target.js";
 import { loose, sameErrorOn, type Loose } from "./support/both-sides.js";
-import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 describe("default names (no server)", () => {
   test("as PostgreSQL names them while they fit in 63 bytes", () => {
@@ -183,20 +184,12 @@ async function indexNames(table = "Order"): Promise<string[]> {
   return rows.map((r) => r.n);
 }
 
-before(async () => {
-  ctx = await createTestSchema("indexes");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("indexes", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute(`CREATE TABLE "Order" (id int PRIMARY KEY, "user" text, "select" int, tags text[], span int4range, n int, email text, note text)`);
   await adb.execute(`INSERT INTO "Order" SELECT g, 'u' || g, g % 10, ARRAY['t' || (g % 5)], int4range(g, g + 10), g, 'e' || g || '@x', CASE WHEN g % 2 = 0 THEN 'even' END
     FROM generate_series(1, 300) g`);
   await adb.execute(`ANALYZE "Order"`);
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 describe("createIndex", () => {

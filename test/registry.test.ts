@@ -4,28 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AsyncDatabase, Database, ParameterError } from "../src/index.js";
 import { featureNamespaces, registry } from "../src/features/registry.js";
 import { SURFACE_FILE, renderSurface } from "../src/sync/surface-doc.js";
-import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("registry");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("registry", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE widgets (id int)");
   await adb.execute("CREATE VIEW widget_view AS SELECT * FROM widgets");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 type Target = Record<string, unknown>;

@@ -6,27 +6,20 @@
 import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AsyncDatabase, Config, ConfigurationError, ConnectionError, Database, DatabaseError, TableNotFound } from "../src/index.js";
 import { toTscopgError } from "../src/errors.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import type { TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("secrets");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("secrets", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE postgres_users (id int PRIMARY KEY)");
   await adb.execute("INSERT INTO postgres_users VALUES (1)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 describe("server fields and statement errors are never rewritten", () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   AsyncDatabase,
   Database,
@@ -21,23 +21,14 @@ import {
 } from "../src/index.js";
 import { sqlstateClass, sqlstateClasses } from "../src/errors/sqlstate.js";
 import { SQLSTATE_FILE, renderSqlstate } from "../scripts/gen-sqlstate.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
-let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("sqlstate");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("sqlstate", async (h) => {
+  ({ adb, db } = h);
   await adb.execute("CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (pid int REFERENCES parent)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 describe("the generated SQLSTATE classes", () => {

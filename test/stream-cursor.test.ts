@@ -5,25 +5,18 @@
  * synchronous facade's iteration (packed batches, a loop that stops half-way gives the unread rows back).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AsyncDatabase, Database, DivisionByZero, TscopgError } from "../src/index.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import type { TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("scursor");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("scursor", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 const BIG = "SELECT g AS n, g::int8 AS b, 'v' || g AS s, timestamptz '2024-01-01Z' + g * interval '1 s' AS ts FROM generate_series(1, 2500) g ORDER BY g";

@@ -5,12 +5,13 @@
  * options are checked, and another statement on a connection whose stream is open is refused instead of hanging.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { AsyncDatabase, ConnectionError, Database, DivisionByZero, ParameterError, QueryCanceled, TscopgError } from "../src/index.js";
 import { eventually } from "./support/both-sides.js";
-import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -19,17 +20,9 @@ let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("stream");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("stream", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 type Row = Record<string, unknown>;

@@ -5,30 +5,21 @@
  * multi-statement strings, commands without rows, very wide rows, results spanning many chunks.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { AsyncCursor, AsyncDatabase, Database, DatabaseError, type QueryParams } from "../src/index.js";
+import { describe, test } from "node:test";
+import { AsyncCursor, AsyncDatabase, Database, type QueryParams } from "../src/index.js";
 import { typeParsers } from "../src/sql/values.js";
 import { chunkLimits } from "../src/sync/rows-pack.js";
 import { RowsReceiver } from "../src/sync/rows-unpack.js";
 import { surfaceOf } from "../src/sync/surface.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
-let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("syncrows");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("syncrows", async (h) => {
+  ({ adb, db } = h);
   await adb.execute("CREATE TABLE t (id int PRIMARY KEY, name text)");
   await adb.execute("CREATE TABLE log (id serial, name text)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 const METHODS = ["execute", "query", "fetchAll", "fetchOne", "fetchVal"] as const;

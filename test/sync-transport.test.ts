@@ -4,26 +4,19 @@
  * request id), and classes registered as their own kind (a pool-like subclass keeps its class and statics).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AsyncDatabase, Database, ParameterError, TscopgError } from "../src/index.js";
 import { AsyncPoolLike, PoolLike } from "./fixtures/pool-like.js";
-import { createTestSchema, rawQuery, serverUrl, type TestSchema } from "./support/db.js";
+import { rawQuery, serverUrl, type TestSchema } from "./support/db.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("transport");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("transport", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE items (id int PRIMARY KEY, label text)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 const count = async () => Number((await rawQuery<{ n: string }>(`SELECT count(*) AS n FROM "${ctx.schema}".items`))[0]!.n);

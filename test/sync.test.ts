@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   AsyncDatabase,
   Config,
@@ -11,24 +11,17 @@ import {
   TableNotFound,
   TscopgError,
 } from "../src/index.js";
-import { createTestSchema, rawQuery, type TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
 import { asyncOnlyFeatures } from "../src/features/registry.js";
+import { bothHandles } from "./support/handles.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
 let db: Database;
 
-before(async () => {
-  ctx = await createTestSchema("sync");
-  adb = new AsyncDatabase(ctx.config);
-  db = new Database(ctx.config);
+bothHandles("sync", async (h) => {
+  ({ ctx, adb, db } = h);
   await adb.execute("CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL, data bytea, at timestamptz, big int8)");
-});
-
-after(async () => {
-  db?.close();
-  await adb?.close();
-  await ctx?.drop();
 });
 
 describe("the synchronous facade", () => {
@@ -213,7 +206,6 @@ type MissingOnSync = Exclude<PublicKeys<AsyncDatabase>, keyof Database | typeof 
 const noneMissing: [MissingOnSync] extends [never] ? true : false = true;
 const fetchValIsSync: ReturnType<Database["fetchVal"]> extends Promise<unknown> ? false : true = true;
 const executeIsSync: ReturnType<Database["executeMany"]> extends number ? true : false = true;
-
 
 // Compile-time: a Promise-returning callback is a type error on the sync facade (it would run after the blocking call
 // had already finished the resource), while AsyncDatabase takes both kinds. Row types may be interfaces. Never called.
