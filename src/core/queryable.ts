@@ -5,6 +5,7 @@
  * @module
  */
 import { checkSqlText, prepareQuery, type QueryParams } from "../sql/placeholders.js";
+import { inChunks } from "./chunks.js";
 import { boundStatement, encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
@@ -234,23 +235,10 @@ async function* chunksOf(sql: string, seq: Iterable<QueryParams> | AsyncIterable
     throw new ParameterError(`executeMany(): the parameter sets must be an iterable (an array, a generator, …), got ${seq === null ? "null" : typeof seq}`);
   }
   let text: string | undefined;
-  let values: unknown[][] = [];
-  const add = (params: QueryParams): boolean => {
+  const encode = (params: QueryParams): unknown[] => {
     const q = prepareQuery(sql, params);
     text ??= q.text;
-    values.push(encodeParams(q.values) ?? []);
-    return values.length === size;
+    return encodeParams(q.values) ?? [];
   };
-  const take = (): Batch => {
-    const batch = { text: text!, values };
-    values = [];
-    return batch;
-  };
-  // A plain iterable is read without a microtask per item (an array of 100k sets is the common case).
-  if (Symbol.asyncIterator in seq) {
-    for await (const params of seq) if (add(params)) yield take();
-  } else {
-    for (const params of seq) if (add(params)) yield take();
-  }
-  if (values.length > 0) yield take();
+  for await (const values of inChunks(seq, size, encode)) yield { text: text!, values };
 }

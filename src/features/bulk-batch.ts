@@ -5,6 +5,7 @@
  * @module
  */
 import type { Row } from "../core/api.js";
+import { inChunks } from "../core/chunks.js";
 import { ParameterError } from "../errors.js";
 import type { InsertBatchOptions } from "./bulk.js";
 import { check, plan, send, statements, type Answer, type Starter } from "./bulk-plan.js";
@@ -15,30 +16,11 @@ import type { Executor } from "./registry.js";
 const DEFAULT_BATCH = 1000;
 
 /** Reads `source` in arrays of `size` checked rows. */
-async function* batchesOf(source: Iterable<unknown> | AsyncIterable<unknown>, size: number): AsyncGenerator<BulkRow[], void, undefined> {
-  let batch: BulkRow[] = [];
-  let index = 0;
-  const add = (row: unknown): BulkRow[] | undefined => {
-    checkRow("insertBatch", row, index++);
-    batch.push(row);
-    if (batch.length < size) return undefined;
-    const full = batch;
-    batch = [];
-    return full;
-  };
-  if (Symbol.asyncIterator in source) {
-    for await (const row of source) {
-      const full = add(row);
-      if (full) yield full;
-    }
-  } else {
-    // A plain iterable is read without a microtask per row.
-    for (const row of source) {
-      const full = add(row);
-      if (full) yield full;
-    }
-  }
-  if (batch.length > 0) yield batch;
+function batchesOf(source: Iterable<unknown> | AsyncIterable<unknown>, size: number): AsyncGenerator<BulkRow[], void, undefined> {
+  return inChunks(source, size, (row, index) => {
+    checkRow("insertBatch", row, index);
+    return row;
+  });
 }
 
 /** {@link BulkApi.insertBatch} (the registry types it from there). */
