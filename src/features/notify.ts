@@ -5,12 +5,14 @@
  * @module
  */
 import type { Mode, Out } from "../core/api.js";
+import { cancelSignal } from "../core/cancel.js";
 import { checkOptions } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { describeValue, validateIdentifiers } from "../sql/identifiers.js";
 import { Listener, type ListenerSettings, type Notification, type ReconnectEvent } from "./listen-listener.js";
 import { defineFeature } from "./feature-meta.js";
 import type { AsyncOnly, Executor, Feature } from "./registry.js";
+import { checkCount } from "./where.js";
 
 export { Listener, type Notification, type ReconnectEvent } from "./listen-listener.js";
 
@@ -106,13 +108,6 @@ function channelList(method: string, channels: unknown): string[] {
   return validateIdentifiers(list, "channel");
 }
 
-function count(method: string, name: string, value: number | undefined, infinite = false): void {
-  if (value === undefined) return;
-  if (!(value >= 0 && (Number.isInteger(value) || (infinite && value === Infinity)))) {
-    throw new ParameterError(`${method}(): ${name} must be an integer ≥ 0${infinite ? " (or Infinity)" : ""}, got ${String(value)}`);
-  }
-}
-
 const LISTEN_OPTIONS = { onReconnect: "function", reconnectAttempts: "number" } as const;
 const NOTIFIES_OPTIONS = { timeout: "number", stopAfter: "number" } as const;
 
@@ -120,16 +115,15 @@ function listen(db: Executor, channels: string | readonly string[], options?: Li
   const names = channelList("listen", channels);
   const { signal, ...rest } = (options ?? {}) as ListenOptions;
   const { onReconnect, reconnectAttempts = 10 } = checkOptions("listen", options === undefined ? undefined : rest, LISTEN_OPTIONS);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ParameterError("listen(): signal must be an AbortSignal");
-  count("listen", "reconnectAttempts", reconnectAttempts, true);
-  return new Listener(db, names, { signal, onReconnect, reconnectAttempts });
+  if (reconnectAttempts !== Infinity) checkCount("listen", "reconnectAttempts (or Infinity)", reconnectAttempts);
+  return new Listener(db, names, { signal: cancelSignal("listen", { signal }), onReconnect, reconnectAttempts });
 }
 
 async function notifies(db: Executor, channels: string | readonly string[], options?: NotifiesOptions): Promise<Listener> {
   const names = channelList("notifies", channels);
   const { timeout, stopAfter } = checkOptions("notifies", options, NOTIFIES_OPTIONS);
-  count("notifies", "timeout", timeout);
-  count("notifies", "stopAfter", stopAfter);
+  if (timeout !== undefined) checkCount("notifies", "timeout", timeout);
+  if (stopAfter !== undefined) checkCount("notifies", "stopAfter", stopAfter);
   const settings: ListenerSettings = { reconnectAttempts: 0, timeout, stopAfter };
   const listener = new Listener(db, names, settings);
   await listener.ready;
