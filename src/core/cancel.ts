@@ -107,6 +107,9 @@ export class AbortWatch {
   }
 }
 
+/** The kinds of the cancellation options, for `checkOptions` shapes (`timeout`'s range is checked here). */
+export const CANCEL_OPTIONS = { signal: "signal", timeout: "number" } as const;
+
 /** The cancellation options of a call, as `execute`, `executeMany`, streams and COPY take them. */
 export interface CancelOptions {
   signal?: AbortSignal | undefined;

@@ -5,8 +5,8 @@
  */
 import { ParameterError } from "../errors.js";
 
-/** The kinds an option value may have: `array` is an array, `object` a plain object, `date` a `Date`. */
-type BaseKind = "string" | "boolean" | "number" | "function" | "array" | "object" | "string|array" | "date|string";
+/** The kinds an option value may have: `array` is an array, `object` a plain object, `date` a `Date`, `signal` an `AbortSignal`. */
+type BaseKind = "string" | "boolean" | "number" | "function" | "array" | "object" | "string|array" | "date|string" | "signal";
 /** An option's kind; a trailing `?` also allows `null`. */
 export type OptionKind = BaseKind | `${BaseKind}?`;
 
@@ -20,6 +20,8 @@ function hasKind(value: unknown, kind: BaseKind): boolean {
       return typeof value === "string" || Array.isArray(value);
     case "date|string":
       return typeof value === "string" || value instanceof Date;
+    case "signal":
+      return value instanceof AbortSignal;
     default:
       return typeof value === kind;
   }
@@ -34,6 +36,7 @@ const KIND_WORDS: Record<BaseKind, string> = {
   object: "a plain object",
   "string|array": "a string or an array",
   "date|string": "a Date or a string",
+  signal: "an AbortSignal",
 };
 
 /**

@@ -9,7 +9,7 @@ import { inChunks } from "./chunks.js";
 import { boundStatement, encodeParams } from "../sql/encode.js";
 import { ParameterError, locateError } from "../errors.js";
 import type { ExecuteManyOptions, ExecuteOptions, QueryApi, QueryResult, Row } from "./api.js";
-import { watchAbort, watched, type AbortWatch } from "./cancel.js";
+import { CANCEL_OPTIONS, watchAbort, watched, type AbortWatch } from "./cancel.js";
 import { runCancellable } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
@@ -168,7 +168,7 @@ export abstract class Queryable implements QueryApi<"async"> {
 
   async #runMany(sql: string, paramsSeq: Iterable<QueryParams> | AsyncIterable<QueryParams>, options?: ExecuteManyOptions): Promise<number> {
     checkSqlText(sql); // also when there is nothing to run
-    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", withoutCancelOptions(options), MANY_OPTIONS);
+    const { chunkSize = DEFAULT_CHUNK, onProgress } = checkOptions("executeMany", options, MANY_OPTIONS);
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ParameterError(`executeMany(): chunkSize must be an integer ≥ 1, got ${chunkSize}`);
     const watch = watchAbort("executeMany", options);
     const chunks = chunksOf(sql, paramsSeq, chunkSize);
@@ -220,14 +220,7 @@ interface Batch {
 }
 
 const DEFAULT_CHUNK = 5000;
-const MANY_OPTIONS = { chunkSize: "number", onProgress: "function" } as const;
-
-/** `executeMany`'s options without `signal` and `timeout` (checked by `watchAbort`), for `checkOptions`. */
-function withoutCancelOptions(options: ExecuteManyOptions | undefined): ExecuteManyOptions | undefined {
-  if (options === null || typeof options !== "object" || Object.getPrototypeOf(options) !== Object.prototype) return options;
-  const { signal: _signal, timeout: _timeout, ...rest } = options;
-  return rest;
-}
+const MANY_OPTIONS = { chunkSize: "number", onProgress: "function", ...CANCEL_OPTIONS } as const;
 
 /** Reads parameter sets (from an iterable or an async iterable) into encoded chunks of at most `size`. */
 async function* chunksOf(sql: string, seq: Iterable<QueryParams> | AsyncIterable<QueryParams>, size: number): AsyncGenerator<Batch, void, undefined> {

@@ -6,8 +6,8 @@
  */
 import type { Readable } from "node:stream";
 import type { Mode, Out, Row } from "../core/api.js";
-import { cancelSignal, cancellable } from "../core/cancel.js";
-import { checkOptions, describeType } from "../core/options.js";
+import { CANCEL_OPTIONS, cancelSignal, cancellable } from "../core/cancel.js";
+import { checkOptions, describeType, type OptionKind } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { encodeRows, encodeRowsAsync, firstRowOf, isEncodedRows, type EncodedChunk, type FirstRow } from "../copy/feed.js";
 import { copyInCancellable, copyOut, isCopy } from "../copy/exchange.js";
@@ -80,12 +80,10 @@ export interface CopyApi<M extends Mode> {
 const COPY_OPTIONS = { onProgress: "function" } as const;
 const INSERT_OPTIONS = { ...COPY_OPTIONS, ...IN_SCHEMA, columns: "array" } as const;
 
-/** The options without `signal` and `timeout`, checked, and the one signal they make (see `cancelSignal`). */
-function splitOptions<T extends CopyOptions>(method: string, options: T | undefined, shape: Record<string, "function" | "string" | "array">): [Partial<T>, AbortSignal | undefined] {
-  if (options === null || typeof options !== "object" || !("signal" in options || "timeout" in options)) return [checkOptions(method, options, shape), undefined];
-  const { signal, timeout, ...rest } = options;
-  const checked = checkOptions(method, rest as T, shape);
-  return [checked, cancelSignal(method, { signal, timeout })];
+/** The options, checked, and the one signal their `signal` and `timeout` make (see `cancelSignal`). */
+function splitOptions<T extends CopyOptions>(method: string, options: T | undefined, shape: Record<string, OptionKind>): [Partial<T>, AbortSignal | undefined] {
+  const checked = checkOptions(method, options, { ...shape, ...CANCEL_OPTIONS });
+  return [checked, cancelSignal(method, checked)];
 }
 
 type AnyIterator<T> = { sync: Iterator<T> } | { async: AsyncIterator<T> };

@@ -5,7 +5,6 @@
  * @module
  */
 import type { Mode, Out } from "../core/api.js";
-import { cancelSignal } from "../core/cancel.js";
 import { checkOptions } from "../core/options.js";
 import { ParameterError } from "../errors.js";
 import { describeValue, validateIdentifiers } from "../sql/identifiers.js";
@@ -108,15 +107,14 @@ function channelList(method: string, channels: unknown): string[] {
   return validateIdentifiers(list, "channel");
 }
 
-const LISTEN_OPTIONS = { onReconnect: "function", reconnectAttempts: "number" } as const;
+const LISTEN_OPTIONS = { onReconnect: "function", reconnectAttempts: "number", signal: "signal" } as const;
 const NOTIFIES_OPTIONS = { timeout: "number", stopAfter: "number" } as const;
 
 function listen(db: Executor, channels: string | readonly string[], options?: ListenOptions): Listener {
   const names = channelList("listen", channels);
-  const { signal, ...rest } = (options ?? {}) as ListenOptions;
-  const { onReconnect, reconnectAttempts = 10 } = checkOptions("listen", options === undefined ? undefined : rest, LISTEN_OPTIONS);
+  const { signal, onReconnect, reconnectAttempts = 10 } = checkOptions("listen", options, LISTEN_OPTIONS);
   if (reconnectAttempts !== Infinity) checkCount("listen", "reconnectAttempts (or Infinity)", reconnectAttempts);
-  return new Listener(db, names, { signal: cancelSignal("listen", { signal }), onReconnect, reconnectAttempts });
+  return new Listener(db, names, { signal, onReconnect, reconnectAttempts });
 }
 
 async function notifies(db: Executor, channels: string | readonly string[], options?: NotifiesOptions): Promise<Listener> {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Mode, Row } from "../core/api.js";
-import { cancelSignal } from "../core/cancel.js";
+import { CANCEL_OPTIONS, cancelSignal } from "../core/cancel.js";
 import { checkOptions } from "../core/options.js";
 import { RowStream } from "../core/row-stream.js";
 import { boundStatement } from "../sql/encode.js";
@@ -45,11 +45,7 @@ export interface StreamApi<M extends Mode> {
 const DEFAULT_BATCH = 1000;
 
 function stream(db: Executor, sql: string, params?: QueryParams | null, options?: StreamOptions): RowStream {
-  const plain = typeof options === "object" && options !== null && Object.getPrototypeOf(options) === Object.prototype;
-  // `signal` and `timeout` are checked apart (an AbortSignal is no plain object); anything else that is not a plain
-  // object is refused by checkOptions.
-  const { signal, timeout, ...rest } = plain ? options : ({} as StreamOptions);
-  const { batchSize = DEFAULT_BATCH } = checkOptions("stream", plain ? rest : options, { batchSize: "number" });
+  const { batchSize = DEFAULT_BATCH, signal, timeout } = checkOptions("stream", options, { batchSize: "number", ...CANCEL_OPTIONS });
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ParameterError(`stream(): batchSize must be an integer ≥ 1, got ${batchSize}`);
   const { text, values } = boundStatement(sql, params);
   return new RowStream(db, text, values, batchSize, cancelSignal("stream", { signal, timeout }));
