@@ -33,7 +33,9 @@ export type { IdentifierKind } from "./sql/identifiers.js";
 export { prepareQuery } from "./sql/placeholders.js";
 export type { QueryParams } from "./sql/placeholders.js";
 export { AsyncDatabase } from "./core/async-database.js";
-export type { DatabaseOptions, CreateDatabaseOptions, CreateFromEnvOptions } from "./core/async-database.js";
+export { AsyncPooledDatabase } from "./pool/async-pooled-database.js";
+export type { PoolOptions } from "./pool/async-pooled-database.js";
+export type { DatabaseOptions, HandleOptions, CreateDatabaseOptions, CreateFromEnvOptions } from "./core/async-database.js";
 export { AsyncConnection } from "./core/async-connection.js";
 export { AsyncTransaction } from "./core/async-transaction.js";
 export { AsyncCursor } from "./core/async-cursor.js";
@@ -57,5 +59,5 @@ export type { VacuumOptions, AnalyzeOptions, ExplainOptions, ExplainFormat, Expl
 export type { CrudApi, CrudOptions, UpsertOptions, PaginateOptions, Where } from "./features/crud.js";
 export type { CopyApi, CopyOptions, CopyInsertOptions, CopyProgress, CopyRows, CopySource, CopyChunk } from "./features/copy.js";
 export type { Row, QueryResult, ExecuteOptions, ConnectOptions, Mode, QueryApi, DatabaseApi, ConnectionApi, TransactionApi, CursorApi } from "./core/api.js";
-export { Database, Connection, Transaction, Cursor } from "./sync/database.js";
-export type { DatabaseConstructor, Syncify, SyncMembers } from "./sync/types.js";
+export { Database, PooledDatabase, Connection, Transaction, Cursor } from "./sync/database.js";
+export type { DatabaseConstructor, PooledDatabaseConstructor, Syncify, SyncMembers } from "./sync/types.js";

@@ -17,8 +17,11 @@ import { Queryable } from "./queryable.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
 import type { OwnSessionRunner, SessionSource } from "./session-source.js";
 
+/** Options every database handle takes, pooled or not (hooks). */
+export interface HandleOptions {}
+
 /** Tuning of a database handle. */
-export interface DatabaseOptions extends ConnectionSourceOptions {}
+export interface DatabaseOptions extends ConnectionSourceOptions, HandleOptions {}
 
 /** Options of {@link AsyncDatabase.create}: where to connect, and how to create the database. */
 export interface CreateDatabaseOptions extends ConfigInit {
@@ -81,8 +84,8 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
    * generator skips such names.)
    * @internal
    */
-  protected _createSessionSource(config: Config, options: DatabaseOptions): SessionSource {
-    return new ConnectionSource(config, options);
+  protected _createSessionSource(config: Config, options: object): SessionSource {
+    return new ConnectionSource(config, options as DatabaseOptions);
   }
 
   /** The connection configuration (its password is never printed). */
@@ -91,7 +94,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   }
 
   /** A handle for a `postgresql://` URL (an instance of the class it is called on). */
-  static fromUrl<T extends typeof AsyncDatabase>(this: T, url: string, options?: DatabaseOptions): InstanceType<T> {
+  static fromUrl<T extends typeof AsyncDatabase>(this: T, url: string, options?: ConstructorParameters<T>[1]): InstanceType<T> {
     return new this(Config.fromUrl(url), options) as InstanceType<T>;
   }
 
@@ -99,7 +102,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   static fromEnv<T extends typeof AsyncDatabase>(
     this: T,
     dotenvPath?: string | null,
-    options?: { loadDotenvFile?: boolean | undefined } & DatabaseOptions,
+    options?: { loadDotenvFile?: boolean | undefined } & ConstructorParameters<T>[1],
   ): InstanceType<T> {
     return new this(Config.fromEnv(dotenvPath, { loadDotenvFile: options?.loadDotenvFile ?? true }), options) as InstanceType<T>;
   }

@@ -3,7 +3,13 @@
  * @module
  */
 import { makeSyncClass } from "./generate.js";
-import type { Connection as ConnectionT, Cursor as CursorT, DatabaseConstructor, Transaction as TransactionT } from "./types.js";
+import type {
+  Connection as ConnectionT,
+  Cursor as CursorT,
+  DatabaseConstructor,
+  PooledDatabaseConstructor,
+  Transaction as TransactionT,
+} from "./types.js";
 
 /**
  * The synchronous database handle, for scripts, REPLs and CLIs. Same methods as {@link AsyncDatabase}, blocking:
@@ -20,6 +26,17 @@ import type { Connection as ConnectionT, Cursor as CursorT, DatabaseConstructor,
  */
 export const Database = makeSyncClass("AsyncDatabase") as unknown as DatabaseConstructor;
 export type Database = InstanceType<DatabaseConstructor>;
+
+/**
+ * The synchronous connection pool: same methods as {@link AsyncPooledDatabase}, blocking (see {@link Database}).
+ *
+ * ```ts
+ * using pool = PooledDatabase.fromUrl("postgresql://postgres@localhost/app", { minSize: 2, maxSize: 10 });
+ * const n = pool.fetchVal<bigint>("SELECT count(*) FROM users");
+ * ```
+ */
+export const PooledDatabase = makeSyncClass("AsyncPooledDatabase") as unknown as PooledDatabaseConstructor;
+export type PooledDatabase = InstanceType<PooledDatabaseConstructor>;
 
 /** Sync twin of AsyncConnection (obtained from `db.connect()`). */
 export const Connection = makeSyncClass("AsyncConnection") as unknown as { readonly prototype: ConnectionT };

@@ -9,6 +9,7 @@ import { AsyncConnection } from "../core/async-connection.js";
 import { AsyncCursor } from "../core/async-cursor.js";
 import { AsyncDatabase } from "../core/async-database.js";
 import { AsyncTransaction } from "../core/async-transaction.js";
+import { AsyncPooledDatabase } from "../pool/async-pooled-database.js";
 // Features are installed wherever the class table is loaded: on the main thread and in the worker alike.
 import "../features/install.js";
 
@@ -26,6 +27,7 @@ export interface KindEntry {
 /** The core kinds. */
 export const coreKinds = [
   { kind: "AsyncDatabase", cls: AsyncDatabase, sync: "Database" },
+  { kind: "AsyncPooledDatabase", cls: AsyncPooledDatabase, sync: "PooledDatabase" },
   { kind: "AsyncConnection", cls: AsyncConnection, sync: "Connection" },
   { kind: "AsyncTransaction", cls: AsyncTransaction, sync: "Transaction" },
   { kind: "AsyncCursor", cls: AsyncCursor, sync: "Cursor" },

@@ -8,6 +8,7 @@ import type { AsyncConnection } from "../core/async-connection.js";
 import type { AsyncCursor } from "../core/async-cursor.js";
 import type { AsyncDatabase } from "../core/async-database.js";
 import type { AsyncTransaction } from "../core/async-transaction.js";
+import type { AsyncPooledDatabase } from "../pool/async-pooled-database.js";
 import type { FeatureApi } from "../features/registry.js";
 
 /**
@@ -16,6 +17,7 @@ import type { FeatureApi } from "../features/registry.js";
  */
 export interface SyncTwins {
   AsyncDatabase: [AsyncDatabase, Database];
+  AsyncPooledDatabase: [AsyncPooledDatabase, PooledDatabase];
   AsyncConnection: [AsyncConnection, Connection];
   AsyncTransaction: [AsyncTransaction, Transaction];
   AsyncCursor: [AsyncCursor, Cursor];
@@ -89,3 +91,13 @@ export type SyncConstructor<C extends abstract new (...args: never[]) => object,
 
 /** `new Database(...)` and the static factories (`Database.fromUrl`, `Database.create`, …). */
 export type DatabaseConstructor = SyncConstructor<typeof AsyncDatabase, Database>;
+
+/** The synchronous connection pool: every method of AsyncPooledDatabase, blocking. */
+export interface PooledDatabase
+  extends DatabaseApi<"sync", SyncResources>,
+    FeatureApi<"sync">,
+    Disposable,
+    Extra<AsyncPooledDatabase, DatabaseApi<"async">> {}
+
+/** `new PooledDatabase(...)` and its static factories (`PooledDatabase.fromUrl` returns a `PooledDatabase`). */
+export type PooledDatabaseConstructor = SyncConstructor<typeof AsyncPooledDatabase, PooledDatabase>;
