@@ -43,6 +43,24 @@ export interface Refable {
   destroy?(error?: Error): unknown;
 }
 
+/** Sockets corked until the next tick. */
+const corked = new WeakSet<object>();
+
+/**
+ * Holds a socket's writes until the next tick: the statements pipelined in this tick (many callers resumed at once)
+ * leave in one write instead of one per statement.
+ */
+export function corkUntilNextTick(socket: Refable): void {
+  const stream = socket as { cork?(): void; uncork?(): void };
+  if (corked.has(stream) || stream.cork === undefined || stream.uncork === undefined) return;
+  corked.add(stream);
+  stream.cork();
+  process.nextTick(() => {
+    corked.delete(stream);
+    stream.uncork!();
+  });
+}
+
 /** The driver's socket (after a TLS upgrade, the TLS socket wrapping the raw one). */
 export function streamOf(client: Client): Refable {
   return (client as unknown as { connection: { stream: Refable } }).connection.stream;
