@@ -102,13 +102,13 @@ export interface ConfigInit {
   targetSessionAttrs?: TargetSessionAttrs | null | undefined;
   /**
    * `"transaction"` when connecting through PgBouncer or Supavisor in transaction mode (also `?pooler=transaction`
-   * in a URL; tscopg's own, so left out of {@link Config.dsn}). The preset sends only the start-up parameters a
-   * pooler accepts: tscopg's own `-c client_connection_check_interval` is not added. Settings you ask for yourself
-   * (`statementTimeout`, server settings in `options`) are still sent: PgBouncer refuses them at start-up unless it
-   * tracks them (`track_extra_parameters`) or ignores them (`ignore_startup_parameters`), and in transaction mode a
-   * session setting does not follow your statements from one server connection to the next anyway (set them per
-   * role with `ALTER ROLE … SET` instead). tscopg never uses named prepared statements; the connection sources read
-   * this field to keep each statement on one server connection. Default `null` (a direct connection).
+   * in a URL; tscopg's own, so left out of {@link Config.dsn}). The preset adds nothing of tscopg's own to the
+   * start-up packet (no `-c client_connection_check_interval`, which PgBouncer refuses). Settings you ask for
+   * yourself (`statementTimeout`, server settings in `options`) are still sent: PgBouncer refuses them at start-up
+   * unless it tracks them (`track_extra_parameters`) or ignores them (`ignore_startup_parameters`), and in
+   * transaction mode a session setting does not follow your statements from one server connection to the next
+   * anyway (set them per role with `ALTER ROLE … SET` instead). tscopg never uses named prepared statements. The
+   * session sources may read this field as well. Default `null` (a direct connection).
    */
   pooler?: Pooler | null | undefined;
 }
