@@ -286,10 +286,15 @@ export class Config {
     return init;
   }
 
-  /** A short description such as `Config(postgres@localhost:5432/postgres)`; never the password. */
+  /**
+   * A short description such as `Config(postgres@localhost:5432/postgres)`, followed by
+   * `target_session_attrs=…` and `pooler=…` when they are set; never the password.
+   */
   toString(): string {
     const hosts = this.hosts.map((h) => `${displayHost(h.host)}:${h.port}`).join(",");
-    return `Config(${this.user}@${hosts}/${this.database})`;
+    const target = this.targetSessionAttrs === "any" ? "" : ` target_session_attrs=${this.targetSessionAttrs}`;
+    const pooler = this.pooler === null ? "" : ` pooler=${this.pooler}`;
+    return `Config(${this.user}@${hosts}/${this.database}${target}${pooler})`;
   }
 
   /** What `util.inspect()` / `console.log()` show: {@link toJSON} (password as `***`) labelled `Config`. */

@@ -44,6 +44,12 @@ describe("targetSessionAttrs", () => {
     assert.equal(c.connectParams().options, undefined);
   });
 
+  test("toString shows it (and the pooler) when set", () => {
+    assert.equal(String(new Config({ host: "h" })), "Config(postgres@h:5432/postgres)");
+    const c = new Config({ hosts: [{ host: "h1", port: 1 }, { host: "h2", port: 2 }], targetSessionAttrs: "read-write", pooler: "transaction" });
+    assert.equal(String(c), "Config(postgres@h1:1,h2:2/postgres target_session_attrs=read-write pooler=transaction)");
+  });
+
   test("with() keeps it, and can change it", () => {
     const c = new Config({ targetSessionAttrs: "standby" });
     assert.equal(c.with({ database: "x" }).targetSessionAttrs, "standby");
