@@ -155,7 +155,7 @@ async function pgbench(url: string): Promise<number | undefined> {
     writeFileSync(script, "\\set r random(1, 1000000)\nSELECT :r::int;\n");
     // The connection settings go through the environment: the password stays out of argv.
     const c = Config.fromUrl(url);
-    const env = { ...process.env, PGHOST: c.host, PGPORT: String(c.port), PGDATABASE: c.database, PGUSER: c.user, PGPASSWORD: c.password };
+    const env = { ...process.env, PGHOST: c.host, PGPORT: String(c.port), PGDATABASE: c.database, PGUSER: c.user, PGPASSWORD: typeof c.password === "string" ? c.password : "" };
     const { stdout } = await promisify(execFile)("pgbench", ["-n", "-M", "prepared", "-c", String(SIZE), "-j", "2", "-T", "5", "-f", script], { env });
     const m = /tps = ([\d.]+)/.exec(stdout);
     return m ? Number(m[1]) : undefined;

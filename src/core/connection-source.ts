@@ -118,7 +118,8 @@ export class ConnectionSource implements SessionSource {
       this.sharedSession = undefined;
       void s.close();
     }
-    this.sharedOpening ??= this.open(true).then(
+    // Behind a transaction-mode pooler (PgBouncer, Supavisor) statements are not pipelined.
+    this.sharedOpening ??= this.open(this.config.pooler !== "transaction").then(
       (session) => {
         this.sharedOpening = undefined;
         if (this.closed) {

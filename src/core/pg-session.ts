@@ -8,7 +8,7 @@ import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
 import { changesSessionState } from "../sql/placeholders.js";
 import { AnswerClock, queryTimeoutOf } from "./answer-clock.js";
-import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable } from "./connect.js";
+import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable, type ServerRole } from "./connect.js";
 import { runBatch } from "./session-batch.js";
 import { lastResult, type MakeQuery, type RawResult, type StatementResult, type TxStatus } from "./statement-result.js";
 import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
@@ -33,6 +33,8 @@ export class PgSession {
    * ({@link command}) are not looked at. Feature code that changes state in ways the text cannot show sets it.
    */
   stateChanged = false;
+  /** The server's role when the connection was made (when known: PostgreSQL ≥ 14 reports it). */
+  role: ServerRole | undefined;
   /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
   private brokenBy: unknown;
   /** Called once when the session breaks (not when it is closed on purpose). */
@@ -96,8 +98,10 @@ export class PgSession {
    * @throws ConnectionError naming every host and why it failed.
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
-    const { client, socket } = await connectClient(config, options);
-    return new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
+    const { client, socket, role } = await connectClient(config, options);
+    const session = new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
+    session.role = role;
+    return session;
   }
 
   /**

@@ -52,7 +52,7 @@ export class PoolSource implements SessionSource {
     /** Given to `reconnectFailed`. */
     private readonly owner: unknown,
   ) {
-    this.single = (config as { pooler?: unknown }).pooler === "transaction";
+    this.single = config.pooler === "transaction";
     this.opener = new Opener(
       config,
       !this.single,
