@@ -8,6 +8,8 @@ import { after, before, describe, test } from "node:test";
 import { AsyncPooledDatabase, ConfigurationError, ParameterError, PoolTimeout, PooledDatabase, TscopgError } from "../src/index.js";
 import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
 import { eventually } from "./support/both-sides.js";
+import { parseOutput, runNode } from "./support/node-child.js";
+import { startFakeServer } from "./support/fake-server.js";
 
 let ctx: TestSchema;
 const open: { close(): unknown }[] = [];
@@ -176,6 +178,22 @@ describe("timeouts name the pool's state", () => {
     assert.ok(p.stats.errors >= 1);
   });
 
+  test("a server that never answers: the call fails at timeout, and the attempt itself ends soon after", async () => {
+    const hole = await startFakeServer({ kind: "black-hole" });
+    try {
+      const p = new AsyncPooledDatabase(ctx.config.with({ hosts: [{ host: "127.0.0.1", port: hole.port }] }), { minSize: 0, timeout: 0.5 });
+      open.push(p);
+      const t0 = performance.now();
+      await assert.rejects(p.fetchVal("SELECT 1"), PoolTimeout);
+      assert.ok(performance.now() - t0 < 1500);
+      assert.equal(p.stats.opening, 1);
+      await eventually(async () => p.stats.opening, (n) => n === 0, "the connection attempt ended (connectTimeout bounded by the pool's timeout)");
+      assert.ok(p.stats.errors >= 1);
+    } finally {
+      await hole.stop();
+    }
+  });
+
   test("a fatal connection error (a database that does not exist) reaches the waiting call at once", async () => {
     const p = new AsyncPooledDatabase(ctx.config.withDatabase("no_such_db_pool_test"), { minSize: 0, timeout: 10 });
     open.push(p);
@@ -335,6 +353,14 @@ describe("what runs on a pool", () => {
 });
 
 describe("PooledDatabase (sync)", () => {
+  for (const mode of ["close", "forget"]) {
+    test(`works from a plain script, which exits by itself (${mode === "close" ? "closing the pool" : "never closing it"})`, async () => {
+      const r = await runNode(["--import", "tsx", "test/fixtures/pooled-script.ts", mode], {}, 30_000);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(parseOutput(r), { answer: 42, inTx: "read committed", size: 2, name: "PooledDatabase" });
+    });
+  }
+
   test("same calls, same answers, and its own statics", () => {
     const p = PooledDatabase.fromUrl(ctx.config.url, { minSize: 1, maxSize: 3 });
     try {

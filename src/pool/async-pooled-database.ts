@@ -95,7 +95,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
 
   #replicaView(): { view: ReplicaView; router: ReplicaRouter } {
     if (this.#replicas === undefined) {
-      const router = new ReplicaRouter(this.pool, this.pool.settingsCopy(), this);
+      const router = new ReplicaRouter(this.pool, { ...this.pool.settings }, this);
       this.#replicas = { view: new ReplicaView(this.config, { router } as never), router };
     }
     return this.#replicas;

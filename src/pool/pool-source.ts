@@ -46,13 +46,16 @@ export class PoolSource implements SessionSource {
 
   constructor(
     readonly config: Config,
-    private readonly settings: PoolSettings,
+    /** Its settings (resized by {@link resize}). */
+    readonly settings: PoolSettings,
     /** Given to `reconnectFailed`. */
     private readonly owner: unknown,
   ) {
     this.single = config.pooler === "transaction";
+    // An attempt never outlives the wait it serves: without a connectTimeout of its own, the pool's timeout bounds it.
+    const bounded = config.connectTimeout === null ? config.with({ connectTimeout: Math.max(1, Math.ceil(settings.timeoutMs / 1000)) }) : config;
     this.opener = new Opener(
-      config,
+      bounded,
       !this.single,
       { opened: (session) => this.opened(session), failed: (err) => this.openFailed(err), retry: () => this.grow(0) },
       (task) => this.background.add(task),
@@ -69,12 +72,12 @@ export class PoolSource implements SessionSource {
     this.grow(0);
   }
 
-  /** Opens connections while there is demand (`extra`: statements no open connection can take well) and room. */
+  /** Opens connections while there is demand (at least `extra`: a statement no open one can take well) and room. */
   private grow(extra: number): void {
     if (this.closed) return;
     const s = this.settings;
     const o = this.opener;
-    const want = Math.max(s.minSize - this.members.size, this.waiters.length + extra) - o.opening;
+    const want = Math.max(s.minSize - this.members.size, this.waiters.length, extra) - o.opening;
     for (let i = 0; i < want && this.members.size + o.opening < s.maxSize && o.canOpen(s.numWorkers); i++) o.open();
   }
 
@@ -310,11 +313,6 @@ export class PoolSource implements SessionSource {
   /** {@inheritDoc SessionSource.standalone} */
   standalone(): Promise<PgSession | undefined> {
     return this.standalones.open(this.config, 3, () => this.closed);
-  }
-
-  /** A copy of the settings (for the pools of its standbys). */
-  settingsCopy(): PoolSettings {
-    return { ...this.settings };
   }
 
   /** The pool's `timeout`, in ms. */
