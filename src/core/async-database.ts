@@ -10,15 +10,17 @@ import { transactionControl } from "../sql/placeholders.js";
 import type { ConnectOptions, DatabaseApi, ExecuteOptions } from "./api.js";
 import { AsyncConnection } from "./async-connection.js";
 import { AsyncCursor } from "./async-cursor.js";
-import { AsyncTransaction } from "./async-transaction.js";
+import { AsyncTransaction, startTransaction } from "./async-transaction.js";
 import { ConnectionSource, type ConnectionSourceOptions } from "./connection-source.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
+import { queryHooks, type HookOptions } from "./query-hooks.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
 import type { OwnSessionRunner, SessionSource } from "./session-source.js";
+import type { TransactionOptions } from "./tx-options.js";
 
 /** Options every database handle takes, pooled or not (hooks). */
-export interface HandleOptions {}
+export interface HandleOptions extends HookOptions {}
 
 /** Tuning of a database handle. */
 export interface DatabaseOptions extends ConnectionSourceOptions, HandleOptions {}
@@ -72,6 +74,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   /** Creates a handle. No connection is opened until the first statement. */
   constructor(config?: Config | ConfigInit | string, options: DatabaseOptions = {}) {
     super();
+    this._hooks = queryHooks(new.target.name, options);
     this.#config = toConfig(config);
     this.#source = this._createSessionSource(this.#config, options);
   }
@@ -158,25 +161,19 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return this.#source.shared();
   }
 
-  transaction(): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
+  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
+  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
+  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
     const ambient = ambientTransaction.getStore();
-    if (ambient !== undefined && ambient.owner === this && !ambient.finished) {
-      return fn ? ambient.transaction(fn) : ambient.transaction();
-    }
-    const source = this.#source;
-    const session = await source.acquire();
-    const tx = await AsyncTransaction.open(session, {
-      owner: this,
-      parent: undefined,
-      depth: 0,
-      slot: undefined,
-      scoped: fn !== undefined,
-      onEnd: () => source.release(session),
-      own: this.#own,
+    // Inside one of its transaction callbacks: a savepoint of that transaction.
+    if (ambient !== undefined && ambient.owner === this && !ambient.finished) return ambient.transaction(a as never, b as never);
+    return startTransaction(a, b, async (begin, scoped) => {
+      const source = this.#source;
+      const session = await source.acquire();
+      const place = { owner: this, parent: undefined, depth: 0, slot: undefined, scoped, onEnd: () => source.release(session), own: this.#own, hooks: this._hooks };
+      return AsyncTransaction.open(session, place, begin);
     });
-    return fn ? runScoped(tx, fn, tx) : tx;
   }
 
   /** @inheritDoc Queryable._withPlainSession */
@@ -224,7 +221,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   ): Promise<AsyncConnection | T> {
     const [options, fn] = splitScopedArgs<ConnectOptions, (conn: AsyncConnection) => T | PromiseLike<T>>("connect", CONNECT_OPTIONS, a, b);
     const source = this.#source;
-    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s), this.#own);
+    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s), this.#own, this._hooks);
     return fn ? runScoped(conn, fn) : conn;
   }
 

@@ -9,8 +9,11 @@ import { ChildSlot, endedWhileCallbackRuns, type Nested } from "./child-slot.js"
 import type { PgSession } from "./pg-session.js";
 import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
+import type { QueryHooks } from "./query-hooks.js";
 import { Queryable } from "./queryable.js";
 import { runScoped, type Finishable } from "./scoped.js";
+import { beginStatement, modesOnSavepoint, transactionArgs, type BeginOptions, type TransactionOptions } from "./tx-options.js";
+import { checkOutermost, retrying } from "./tx-retry.js";
 
 /** The error of a commit that found a failed statement: what was to be committed was rolled back instead. */
 export function failedCommit(what: "transaction" | "savepoint"): InFailedSqlTransaction {
@@ -36,6 +39,37 @@ interface Placement {
   onEnd: (() => void) | undefined;
   /** Runs statements on a session of the database's source, outside this transaction. */
   own: OwnSessionRunner;
+  /** The database handle's query hooks. */
+  hooks: QueryHooks | undefined;
+}
+
+/** A `transaction()` callback. */
+type TransactionCallback = (tx: AsyncTransaction) => unknown;
+
+/**
+ * The body of every `transaction()` method (database, connection, transaction): reads its arguments, then opens
+ * the transaction with `open` and returns it, or runs the callback in it (again, with `retry`, after a
+ * serialization failure or a deadlock: see `tx-retry.ts`).
+ * @internal
+ */
+export function startTransaction(
+  a: unknown,
+  b: unknown,
+  open: (begin: BeginOptions | undefined, scoped: boolean) => Promise<AsyncTransaction>,
+): Promise<unknown> {
+  const { fn, begin, retry } = transactionArgs<TransactionCallback>(a, b);
+  if (fn === undefined) return open(begin, false);
+  const body: TransactionCallback =
+    retry === undefined
+      ? fn
+      : (tx) => {
+          checkOutermost(tx.depth);
+          return fn(tx);
+        };
+  return retrying(retry, async () => {
+    const tx = await open(begin, true);
+    return runScoped(tx, body, tx);
+  });
 }
 
 /**
@@ -63,6 +97,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     place: Placement,
   ) {
     super();
+    this._hooks = place.hooks;
     this.#place = place;
     this.#depth = place.depth;
     this.#name = this.#depth === 0 ? "" : session.nextSavepointName();
@@ -84,15 +119,16 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   }
 
   /**
-   * Sends `sql` (BEGIN, or SAVEPOINT for a savepoint) and returns the transaction, which then occupies
-   * `place.slot`; on failure it is dropped (and `onEnd` called).
+   * Sends BEGIN (with `begin`'s modes), or SAVEPOINT for a savepoint, and returns the transaction, which then
+   * occupies `place.slot`; on failure it is dropped (and `onEnd` called).
    * @internal
    */
-  static async open(session: PgSession, place: Placement): Promise<AsyncTransaction> {
+  static async open(session: PgSession, place: Placement, begin?: BeginOptions): Promise<AsyncTransaction> {
+    if (begin !== undefined && place.depth > 0) throw modesOnSavepoint();
     const tx = new AsyncTransaction(session, place);
     place.slot?.take(tx, place.scoped);
     try {
-      await session.command(tx.#depth === 0 ? "BEGIN" : `SAVEPOINT ${tx.#name}`);
+      await session.command(tx.#depth === 0 ? beginStatement(begin) : `SAVEPOINT ${tx.#name}`);
     } catch (err) {
       tx.#finished = true;
       place.slot?.release(tx);
@@ -164,21 +200,16 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.#place.own.standalone();
   }
 
-  transaction(): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
-    for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
-    const session = this.#live();
-    const child = await AsyncTransaction.open(session, {
-      owner: this.#place.owner,
-      parent: this,
-      depth: this.#depth + 1,
-      slot: this.#children,
-      scoped: fn !== undefined,
-      onEnd: undefined,
-      own: this.#place.own,
+  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
+  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
+  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
+    return startTransaction(a, b, async (begin, scoped) => {
+      for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
+      const session = this.#live();
+      const place = { ...this.#place, parent: this, depth: this.#depth + 1, slot: this.#children, scoped, onEnd: undefined };
+      return AsyncTransaction.open(session, place, begin);
     });
-    return fn ? runScoped(child, fn, child) : child;
   }
 
   /**

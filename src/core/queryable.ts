@@ -13,6 +13,7 @@ import { CANCEL_OPTIONS, watchAbort, watched, type AbortWatch } from "./cancel.j
 import { runCancellable } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
+import { observed, observedBatch, type QueryHooks } from "./query-hooks.js";
 
 /** A plain copy (the driver's result object carries parser functions, which cannot cross a worker boundary). */
 const wholeResult = (r: QueryResult): QueryResult => ({ rows: r.rows, rowCount: r.rowCount, command: r.command, fields: r.fields });
@@ -39,6 +40,13 @@ async function located<T>(p: Promise<T>, sql: string): Promise<T> {
 
 /** Base class of everything that runs statements. */
 export abstract class Queryable implements QueryApi<"async"> {
+  /**
+   * The hooks of the database handle this object belongs to (its `onQuery`), told about each statement run here;
+   * set by the subclass's constructor.
+   * @internal
+   */
+  _hooks: QueryHooks | undefined = undefined;
+
   /**
    * The session statement `sql` runs on (it may refuse the statement, e.g. transaction control where the
    * object manages the transaction itself).
@@ -93,11 +101,27 @@ export abstract class Queryable implements QueryApi<"async"> {
   abstract _openStandalone(): Promise<PgSession | undefined>;
 
   /**
-   * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
-   * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
+   * Runs a statement and resolves with `pick(result)`, reporting it to the handle's hooks when it has some (without,
+   * that costs this one check).
    * @internal
    */
   #run<T>(
+    sql: string,
+    params: QueryParams | null | undefined,
+    options: ExecuteOptions | undefined,
+    pick: (r: QueryResult) => T,
+    make?: MakeQuery,
+  ): Promise<T> {
+    const hooks = this._hooks;
+    if (hooks === undefined) return this.#send(sql, params, options, pick, make);
+    return observed(hooks, sql, params, pick, (p) => this.#send(sql, params, options, p, make));
+  }
+
+  /**
+   * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
+   * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
+   */
+  #send<T>(
     sql: string,
     params: QueryParams | null | undefined,
     options: ExecuteOptions | undefined,
@@ -204,7 +228,13 @@ export abstract class Queryable implements QueryApi<"async"> {
    * statements: on a dedicated session instead.
    * @internal
    */
-  async #runBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
+  #runBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
+    const hooks = this._hooks;
+    if (hooks === undefined) return this.#sendBatch(sql, batch, watch);
+    return observedBatch(hooks, sql, batch.values, () => this.#sendBatch(sql, batch, watch));
+  }
+
+  async #sendBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
     const session = await this._sessionFor(undefined, sql);
     const run = (s: PgSession) => s.batch(batch.text, batch.values, true);
     if (watch === undefined) return run(session);
