@@ -5,12 +5,12 @@
 import { TscopgError } from "../errors.js";
 import type { ConnectionApi, ExecuteOptions } from "./api.js";
 import { AsyncCursor } from "./async-cursor.js";
-import { AsyncTransaction, failedCommit, startTransaction } from "./async-transaction.js";
+import { AsyncTransaction, failedCommit } from "./async-transaction.js";
 import type { PgSession } from "./pg-session.js";
 import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
 import type { QueryHooks } from "./query-hooks.js";
-import type { TransactionOptions } from "./tx-options.js";
+import type { BeginOptions } from "./tx-options.js";
 import { ChildSlot, endedWhileCallbackRuns } from "./child-slot.js";
 import { Queryable } from "./queryable.js";
 import type { Finishable } from "./scoped.js";
@@ -93,18 +93,14 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return beginning.then(() => session);
   }
 
-  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
-  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
-    return startTransaction(a, b, async (begin, scoped) => {
-      for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
-      const session = this.#live();
-      // Inside the connection's own transaction this is a savepoint of it; else a transaction of its own.
-      const depth = this.inTransaction ? 1 : 0;
-      const place = { owner: undefined, parent: undefined, depth, slot: this.#children, scoped, onEnd: undefined, own: this.own, hooks: this._hooks };
-      return AsyncTransaction.open(session, place, begin);
-    });
+  /** @inheritDoc Queryable._openTransaction */
+  async _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction> {
+    for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
+    const session = this.#live();
+    // Inside the connection's own transaction this is a savepoint of it; else a transaction of its own.
+    const depth = this.inTransaction ? 1 : 0;
+    const place = { owner: undefined, parent: undefined, depth, slot: this.#children, scoped, onEnd: undefined, own: this.own, hooks: this._hooks };
+    return AsyncTransaction.open(session, place, begin);
   }
   /** A cursor over this connection (closing the cursor leaves the connection open). */
   async cursor(): Promise<AsyncCursor> {

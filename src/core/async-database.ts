@@ -10,14 +10,14 @@ import { transactionControl } from "../sql/placeholders.js";
 import type { ConnectOptions, DatabaseApi, ExecuteOptions } from "./api.js";
 import { AsyncConnection } from "./async-connection.js";
 import { AsyncCursor } from "./async-cursor.js";
-import { AsyncTransaction, startTransaction } from "./async-transaction.js";
+import { AsyncTransaction } from "./async-transaction.js";
 import { ConnectionSource, type ConnectionSourceOptions } from "./connection-source.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
 import { queryHooks, type HookOptions } from "./query-hooks.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
 import type { OwnSessionRunner, SessionSource } from "./session-source.js";
-import type { TransactionOptions } from "./tx-options.js";
+import type { BeginOptions } from "./tx-options.js";
 
 /** Options every database handle takes, pooled or not (hooks). */
 export interface HandleOptions extends HookOptions {}
@@ -161,19 +161,15 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return this.#source.shared();
   }
 
-  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
-  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
+  /** @inheritDoc Queryable._openTransaction */
+  async _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction> {
     const ambient = ambientTransaction.getStore();
     // Inside one of its transaction callbacks: a savepoint of that transaction.
-    if (ambient !== undefined && ambient.owner === this && !ambient.finished) return ambient.transaction(a as never, b as never);
-    return startTransaction(a, b, async (begin, scoped) => {
-      const source = this.#source;
-      const session = await source.acquire();
-      const place = { owner: this, parent: undefined, depth: 0, slot: undefined, scoped, onEnd: () => source.release(session), own: this.#own, hooks: this._hooks };
-      return AsyncTransaction.open(session, place, begin);
-    });
+    if (ambient !== undefined && ambient.owner === this && !ambient.finished) return ambient._openTransaction(begin, scoped);
+    const source = this.#source;
+    const session = await source.acquire();
+    const place = { owner: this, parent: undefined, depth: 0, slot: undefined, scoped, onEnd: () => source.release(session), own: this.#own, hooks: this._hooks };
+    return AsyncTransaction.open(session, place, begin);
   }
 
   /** @inheritDoc Queryable._withPlainSession */

@@ -11,9 +11,8 @@ import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
 import type { QueryHooks } from "./query-hooks.js";
 import { Queryable } from "./queryable.js";
-import { runScoped, type Finishable } from "./scoped.js";
-import { beginStatement, modesOnSavepoint, transactionArgs, type BeginOptions, type TransactionOptions } from "./tx-options.js";
-import { checkOutermost, retrying } from "./tx-retry.js";
+import type { Finishable } from "./scoped.js";
+import { beginStatement, modesOnSavepoint, type BeginOptions } from "./tx-options.js";
 
 /** The error of a commit that found a failed statement: what was to be committed was rolled back instead. */
 export function failedCommit(what: "transaction" | "savepoint"): InFailedSqlTransaction {
@@ -41,35 +40,6 @@ interface Placement {
   own: OwnSessionRunner;
   /** The database handle's query hooks. */
   hooks: QueryHooks | undefined;
-}
-
-/** A `transaction()` callback. */
-type TransactionCallback = (tx: AsyncTransaction) => unknown;
-
-/**
- * The body of every `transaction()` method (database, connection, transaction): reads its arguments, then opens
- * the transaction with `open` and returns it, or runs the callback in it (again, with `retry`, after a
- * serialization failure or a deadlock: see `tx-retry.ts`).
- * @internal
- */
-export function startTransaction(
-  a: unknown,
-  b: unknown,
-  open: (begin: BeginOptions | undefined, scoped: boolean) => Promise<AsyncTransaction>,
-): Promise<unknown> {
-  const { fn, begin, retry } = transactionArgs<TransactionCallback>(a, b);
-  if (fn === undefined) return open(begin, false);
-  const body: TransactionCallback =
-    retry === undefined
-      ? fn
-      : (tx) => {
-          checkOutermost(tx.depth);
-          return fn(tx);
-        };
-  return retrying(retry, async () => {
-    const tx = await open(begin, true);
-    return runScoped(tx, body, tx);
-  });
 }
 
 /**
@@ -200,16 +170,12 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.#place.own.standalone();
   }
 
-  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
-  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
-    return startTransaction(a, b, async (begin, scoped) => {
-      for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
-      const session = this.#live();
-      const place = { ...this.#place, parent: this, depth: this.#depth + 1, slot: this.#children, scoped, onEnd: undefined };
-      return AsyncTransaction.open(session, place, begin);
-    });
+  /** @inheritDoc Queryable._openTransaction */
+  async _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction> {
+    for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
+    const session = this.#live();
+    const place = { ...this.#place, parent: this, depth: this.#depth + 1, slot: this.#children, scoped, onEnd: undefined };
+    return AsyncTransaction.open(session, place, begin);
   }
 
   /**

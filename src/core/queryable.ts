@@ -14,6 +14,8 @@ import { runCancellable } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
 import { observed, observedBatch, type QueryHooks } from "./query-hooks.js";
+import { startTransaction, type BeginOptions, type TransactionOptions } from "./tx-options.js";
+import type { AsyncTransaction } from "./async-transaction.js";
 
 /** A plain copy (the driver's result object carries parser functions, which cannot cross a worker boundary). */
 const wholeResult = (r: QueryResult): QueryResult => ({ rows: r.rows, rowCount: r.rowCount, command: r.command, fields: r.fields });
@@ -99,6 +101,26 @@ export abstract class Queryable implements QueryApi<"async"> {
    * @internal
    */
   abstract _openStandalone(): Promise<PgSession | undefined>;
+
+  /**
+   * Opens a transaction here, with `begin`'s modes: on a database, a transaction on a session of its own (a
+   * savepoint of the transaction whose callback runs); on a connection, a transaction (a savepoint inside its own);
+   * on a transaction, a savepoint. `scoped`: a callback runs in it (see `Placement.scoped`).
+   * @internal
+   */
+  abstract _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction>;
+
+  /**
+   * Begins a transaction (a savepoint where one is open) and returns it, or runs `fn` in it: commits when `fn`
+   * returns, rolls back when it throws; `options` set how it begins and whether `fn` is retried (see
+   * `TransactionStarter.transaction` in `api.ts` and {@link TransactionOptions}).
+   */
+  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
+  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
+  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
+    return startTransaction(a, b, (begin, scoped) => this._openTransaction(begin, scoped));
+  }
 
   /**
    * Runs a statement and resolves with `pick(result)`, reporting it to the handle's hooks when it has some (without,
@@ -207,8 +229,7 @@ export abstract class Queryable implements QueryApi<"async"> {
         return n;
       }
       // More: chunk after chunk inside one transaction (a savepoint when one is open), so all or nothing.
-      const starter = this as unknown as { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> };
-      return await starter.transaction(async (tx) => {
+      return await this.transaction(async (tx: Queryable) => {
         let total = 0;
         for (let next: IteratorResult<Batch> = first; !next.done; next = next === first ? second : await chunks.next()) {
           total += await tx.#runBatch(sql, next.value, watch);

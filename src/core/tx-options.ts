@@ -4,8 +4,10 @@
  * @module
  */
 import { ParameterError } from "../errors.js";
+import type { AsyncTransaction } from "./async-transaction.js";
 import { checkOptions } from "./options.js";
-import { retryPolicy, type RetryOption, type RetryPolicy } from "./tx-retry.js";
+import { runScoped } from "./scoped.js";
+import { checkOutermost, retrying, retryPolicy, type RetryOption, type RetryPolicy } from "./tx-retry.js";
 
 /** A transaction isolation level (PostgreSQL runs `read uncommitted` as `read committed`). */
 export type IsolationLevel = "serializable" | "repeatable read" | "read committed" | "read uncommitted";
@@ -102,4 +104,33 @@ export function modesOnSavepoint(): ParameterError {
   return new ParameterError(
     "transaction(): isolation, readOnly and deferrable set how a transaction begins: a nested transaction() is a savepoint, which cannot change them",
   );
+}
+
+/** A `transaction()` callback. */
+type TransactionCallback = (tx: AsyncTransaction) => unknown;
+
+/**
+ * The body of `transaction()` (see `Queryable.transaction`): reads its arguments, then opens the transaction with
+ * `open` and returns it, or runs the callback in it (again, with `retry`, after a serialization failure or a
+ * deadlock: see `tx-retry.ts`).
+ * @internal
+ */
+export function startTransaction(
+  a: unknown,
+  b: unknown,
+  open: (begin: BeginOptions | undefined, scoped: boolean) => Promise<AsyncTransaction>,
+): Promise<unknown> {
+  const { fn, begin, retry } = transactionArgs<TransactionCallback>(a, b);
+  if (fn === undefined) return open(begin, false);
+  const body: TransactionCallback =
+    retry === undefined
+      ? fn
+      : (tx) => {
+          checkOutermost(tx.depth);
+          return fn(tx);
+        };
+  return retrying(retry, async () => {
+    const tx = await open(begin, true);
+    return runScoped(tx, body, tx);
+  });
 }
