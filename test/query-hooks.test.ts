@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AsyncDatabase, AsyncPooledDatabase, Database, ParameterError, PooledDatabase, type QueryEvent } from "../src/index.js";
-import { createTestSchema, type TestSchema } from "./support/db.js";
+import { createTestSchema, serverUrl, type TestSchema } from "./support/db.js";
 import { runNode } from "./support/node-child.js";
 
 let ctx: TestSchema;
@@ -158,7 +158,7 @@ describe("onQuery", () => {
       ],
     );
     const pooled: QueryEvent[] = [];
-    using spool = new PooledDatabase(ctx.config, { onQuery: (e) => pooled.push(e) });
+    using spool = PooledDatabase.fromUrl(serverUrl(), { onQuery: (e) => pooled.push(e) }); // a factory: hooks in statics too
     assert.equal(spool.fetchVal("SELECT 7"), 7);
     assert.deepEqual(pooled.map(comparable), [{ sql: "SELECT 7", rowCount: 1, command: "SELECT" }]);
   });
