@@ -50,6 +50,17 @@ export class PgSession {
   /** Called once when the session breaks (not when it is closed on purpose). */
   private brokenListeners: ((reason: TscopgError) => void)[] = [];
   private inflight = 0;
+  /**
+   * When the session last made progress (`performance.now()`): an answer arrived, or a statement was sent while
+   * nothing was in flight. A pool reads it to avoid queueing statements behind one that is taking long.
+   */
+  progressAt = 0;
+  /** Milliseconds the last answer took since the one before it (or since it was sent, on an idle session). */
+  answerGap = 0;
+  /** Called after each answer (see {@link watch}). */
+  private watcher: (() => void) | undefined;
+  /** Whether the socket is corked until the next tick (pipelined statements written in one tick go in one write). */
+  private corked = false;
   /** Failed statements whose ReadyForQuery has not arrived yet (the next ones belong to them, in order). */
   private readyOwed = 0;
   /** Resolvers waiting for {@link settled}. */
@@ -65,8 +76,8 @@ export class PgSession {
 
   private constructor(
     readonly client: Client,
-    /** Pipeline mode: the database's shared connection, whose statements may not leave a transaction open. */
-    readonly pipelined: boolean,
+    /** Pipeline mode: a shared connection, whose statements may not leave a transaction open (see {@link pipelined}). */
+    private shared: boolean,
     rawSocket: Refable,
     /**
      * Client-side limit (ms) on waiting for the server while statements are in flight (`Config.queryTimeout`);
@@ -108,6 +119,37 @@ export class PgSession {
   }
 
   /**
+   * Pipeline mode: the session is a shared connection whose independent statements are written without waiting for
+   * each other, and may not leave a transaction open; COPY and cursors are refused. Switched with
+   * {@link setPipelined}.
+   */
+  get pipelined(): boolean {
+    return this.shared;
+  }
+
+  /**
+   * Switches pipeline mode (a pool's connection moves between shared statements and a single borrower). Only while
+   * nothing is in flight.
+   * @throws TscopgError when statements are in flight.
+   */
+  setPipelined(on: boolean): void {
+    if (on === this.shared) return;
+    if (this.inflight !== 0) throw new TscopgError("cannot switch pipeline mode while statements are in flight");
+    this.shared = on;
+    (this.client as unknown as { pipeline: boolean }).pipeline = on;
+  }
+
+  /** Statements (and submittables) in flight. */
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  /** Calls `fn` after each answer (one watcher per session; `undefined` removes it). */
+  watch(fn: (() => void) | undefined): void {
+    this.watcher = fn;
+  }
+
+  /**
    * Calls `listener` once if the session breaks (the server ended it, the socket failed, no answer within the
    * query timeout), with a {@link ConnectionError} saying why; not when it is closed on purpose.
    */
@@ -145,6 +187,7 @@ export class PgSession {
   /** Counts a statement (or submittable) in flight; the first one starts the answer clock. @internal */
   _begin(): void {
     if (this.inflight++ === 0) {
+      this.progressAt = performance.now();
       this.setRef(true);
       this.clock.start();
     }
@@ -153,7 +196,12 @@ export class PgSession {
   /** Uncounts a statement; the last one out leaves temporary pipeline mode and unreferences the socket. */
   private end(): void {
     this.clock.answered();
-    if (--this.inflight !== 0) return;
+    const now = performance.now();
+    this.answerGap = now - this.progressAt;
+    this.progressAt = now;
+    const idle = --this.inflight === 0;
+    if (this.watcher !== undefined) this.watcher();
+    if (!idle) return;
     if (this.tempPipeline) {
       this.tempPipeline = false;
       (this.client as unknown as { pipeline: boolean }).pipeline = false;
@@ -314,6 +362,7 @@ export class PgSession {
       }
       resolve(lastResult(res));
     };
+    if (this.shared || this.tempPipeline) this.cork();
     try {
       if (make !== undefined) this.client.query(make({ text, values }, callback));
       else this.client.query({ text, values } as QueryConfig, callback);
@@ -324,6 +373,22 @@ export class PgSession {
       this.end();
       reject(toTscopgError(err));
     }
+  }
+
+  /**
+   * Holds the socket's writes until the next tick: the statements pipelined in this tick (many callers resumed at
+   * once) leave in one write instead of one per statement.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const stream = this.sockets[0] as { cork?(): void; uncork?(): void };
+    if (stream.cork === undefined || stream.uncork === undefined) return;
+    this.corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork!();
+    });
   }
 
   private repair(): void {

@@ -1,35 +1,133 @@
 /**
- * AsyncPooledDatabase: a database handle whose sessions come from a connection pool (skeleton: the pool source is
- * being written; until then it runs on the default source).
+ * AsyncPooledDatabase: a database handle whose connections come from a pool. It is an {@link AsyncDatabase} with
+ * another session source, so every method and namespace of the database works on it unchanged.
  * @module
  */
 import type { Config, ConfigInit } from "../config.js";
+import { ParameterError, TscopgError } from "../errors.js";
+import { changesSessionState } from "../sql/placeholders.js";
+import type { ConnectOptions, ExecuteOptions } from "../core/api.js";
+import type { PgSession } from "../core/pg-session.js";
+import type { AsyncConnection } from "../core/async-connection.js";
 import { AsyncDatabase, type HandleOptions } from "../core/async-database.js";
-import { ConnectionSource } from "../core/connection-source.js";
 import type { SessionSource } from "../core/session-source.js";
+import { PoolSource } from "./pool-source.js";
+import { poolSettings, type PoolSettingsInit } from "./settings.js";
+import type { PoolStats } from "./stats.js";
 
-/** Options of a pool (sizes and times as in pycopg: times in seconds). */
-export interface PoolOptions extends HandleOptions {
-  /** Connections kept open. Default 2. */
-  minSize?: number | undefined;
-  /** Most connections open at once. Default 10. */
-  maxSize?: number | undefined;
-  /** Seconds a connection beyond `minSize` may stay unused before it is closed. Default 300. */
-  maxIdle?: number | undefined;
-  /** Seconds after which a connection is replaced. Default 3600. */
-  maxLifetime?: number | undefined;
-  /** Seconds a call may wait for a connection. Default 30. */
-  timeout?: number | undefined;
+/** Options of a pool: sizes, times (in seconds, as in pycopg) and hooks. */
+export interface PoolOptions extends PoolSettingsInit, HandleOptions {}
+
+/** Keys of {@link HandleOptions} (checked with the pool's own). */
+const HANDLE_OPTION_KINDS = {} as const;
+
+function seconds(method: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new ParameterError(`${method}(): timeout must be a number of seconds ≥ 0, got ${String(value)}`);
+  }
+  return Math.round(v * 1000);
 }
 
-/** The asynchronous connection pool (skeleton). */
+/**
+ * The asynchronous connection pool: `minSize` to `maxSize` server connections shared by every caller.
+ *
+ * Independent statements (`execute`, `fetchOne`, the CRUD and schema methods, …) are pipelined: they fill one
+ * connection before the next is used, and never queue behind a statement that is taking long while another
+ * connection can run them. Transactions, `connection()`, COPY, cursors and streams borrow a connection for
+ * themselves. A call that cannot start within `timeout` seconds fails with {@link PoolTimeout}, which names the
+ * pool's state. A connection that breaks is dropped and replaced, never handed out again; old and idle ones are
+ * recycled (`maxLifetime`, `maxIdle`).
+ *
+ * ```ts
+ * await using pool = new AsyncPooledDatabase(url, { minSize: 2, maxSize: 10 });
+ * await pool.open();
+ * const n = await pool.fetchVal<number>("SELECT $1::int + 1", [41]);
+ * ```
+ */
 export class AsyncPooledDatabase extends AsyncDatabase {
+  /** Set by {@link _createSessionSource} (during the base constructor: `declare` keeps it from being reset). */
+  declare private pool: PoolSource;
+
+  /** Creates a pool. No connection is opened until {@link open} or the first call. */
   constructor(config?: Config | ConfigInit | string, options: PoolOptions = {}) {
     super(config, options as never);
   }
 
+  /** @internal */
   protected override _createSessionSource(config: Config, options: object): SessionSource {
-    const o = options as PoolOptions;
-    return new ConnectionSource(config, { maxConnections: o.maxSize ?? 10 });
+    this.pool = new PoolSource(config, poolSettings(options as PoolOptions, HANDLE_OPTION_KINDS), this);
+    return this.pool;
+  }
+
+  /**
+   * Where a statement runs: as on a database, but a statement that changes session state (`SET`, `LISTEN`, a
+   * temporary table, `PREPARE`, a session advisory lock, …) is refused on the shared connections, where it would
+   * change one of them only.
+   * @internal
+   */
+  override _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+    if ((options?.autocommit === true || !this._inTransaction()) && changesSessionState(sql)) {
+      throw new TscopgError(
+        "this statement changes session state, which on a pool would change one of its connections only (and the next " +
+          "statement may run on another): use pool.connection() for session settings, listen() for LISTEN, or " +
+          "Config.options for settings every connection should have",
+      );
+    }
+    return super._sessionFor(options, sql);
+  }
+
+  /**
+   * Opens the pool's `minSize` connections and waits until they are ready (at most `timeout` seconds, default the
+   * pool's `timeout`). Calls made before `open()` also open the pool; `open()` makes start-up failures visible early.
+   * @throws PoolTimeout naming the pool's state and the last connection error.
+   */
+  async open(timeout?: number): Promise<void> {
+    await this.pool.wait(timeout === undefined ? this.pool.timeoutMs : seconds("open", timeout, 0));
+  }
+
+  /**
+   * Waits until `minSize` connections are open (at most `timeout` seconds, default 30).
+   * @throws PoolTimeout naming the pool's state and the last connection error.
+   */
+  async wait(timeout = 30): Promise<void> {
+    await this.pool.wait(seconds("wait", timeout, 30));
+  }
+
+  /**
+   * A connection of the pool for the caller alone (like `connect()`): an `await using` resource, or with a callback
+   * that gets it and gives it back when the callback settles (committing on success, rolling back on error).
+   */
+  connection(options?: ConnectOptions): Promise<AsyncConnection>;
+  connection<T>(fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
+  connection<T>(options: ConnectOptions, fn: (conn: AsyncConnection) => T | PromiseLike<T>): Promise<T>;
+  connection<T>(
+    a?: ConnectOptions | ((conn: AsyncConnection) => T | PromiseLike<T>),
+    b?: (conn: AsyncConnection) => T | PromiseLike<T>,
+  ): Promise<AsyncConnection | T> {
+    return (this.connect as (a?: unknown, b?: unknown) => Promise<AsyncConnection | T>)(a, b);
+  }
+
+  /** Changes the pool's sizes while it runs: connections beyond the new `maxSize` close once nothing runs on them. */
+  resize(minSize: number, maxSize: number): void {
+    this.pool.resize(minSize, maxSize);
+  }
+
+  /** Tests every connection nobody is using (one round trip each); broken ones are closed and replaced. */
+  async check(): Promise<void> {
+    await this.pool.check();
+  }
+
+  /** Sizes, what the connections are doing, and counters since the pool was created. */
+  get stats(): PoolStats {
+    return this.pool.snapshot();
+  }
+
+  /**
+   * Closes the pool: calls waiting for a connection fail at once; transactions, borrowed connections and
+   * statements in flight get up to `timeout` seconds (default 5) to finish; then every connection is closed.
+   */
+  override async close(timeout = 5): Promise<void> {
+    await this.pool.closeWithin(seconds("close", timeout, 5));
   }
 }

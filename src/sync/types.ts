@@ -89,8 +89,26 @@ export type SyncConstructor<C extends abstract new (...args: never[]) => object,
   readonly prototype: S;
 };
 
+/**
+ * The factories of a database class `C` with sync twin `S`: their `this`-typed generics (`fromUrl` on a subclass
+ * returns the subclass, with its own options) are lost in a mapped type, so they are spelled out here.
+ */
+type DatabaseFactories<C extends typeof AsyncDatabase, S> = {
+  fromUrl(url: string, options?: ConstructorParameters<C>[1]): S;
+  fromEnv(dotenvPath?: string | null, options?: { loadDotenvFile?: boolean | undefined } & ConstructorParameters<C>[1]): S;
+  create(...args: Parameters<(typeof AsyncDatabase)["create"]>): S;
+  createFromEnv(...args: Parameters<(typeof AsyncDatabase)["createFromEnv"]>): S;
+};
+
+/** The sync constructor and statics of database class `C` with sync twin `S`. */
+type DatabaseClass<C extends typeof AsyncDatabase, S> = Omit<SyncStatics<C>, keyof DatabaseFactories<C, S>> &
+  DatabaseFactories<C, S> & {
+    new (...args: ConstructorParameters<C>): S;
+    readonly prototype: S;
+  };
+
 /** `new Database(...)` and the static factories (`Database.fromUrl`, `Database.create`, …). */
-export type DatabaseConstructor = SyncConstructor<typeof AsyncDatabase, Database>;
+export type DatabaseConstructor = DatabaseClass<typeof AsyncDatabase, Database>;
 
 /** The synchronous connection pool: every method of AsyncPooledDatabase, blocking. */
 export interface PooledDatabase
@@ -100,4 +118,4 @@ export interface PooledDatabase
     Extra<AsyncPooledDatabase, DatabaseApi<"async">> {}
 
 /** `new PooledDatabase(...)` and its static factories (`PooledDatabase.fromUrl` returns a `PooledDatabase`). */
-export type PooledDatabaseConstructor = SyncConstructor<typeof AsyncPooledDatabase, PooledDatabase>;
+export type PooledDatabaseConstructor = DatabaseClass<typeof AsyncPooledDatabase, PooledDatabase>;

@@ -1,0 +1,62 @@
+/**
+ * One connection of a pool, with what the pool's scheduler knows about it: whether it is lent to one borrower or
+ * shared by independent statements, how fast it answers, and when it must be replaced.
+ * @module
+ */
+import type { PgSession } from "../core/pg-session.js";
+
+/** A connection that has not answered for this long (ms, or 8 answer times if longer) is taking long. */
+const STALL_FLOOR_MS = 5;
+
+/** A pool's connection. */
+export class Member {
+  /** Lent to one borrower (a transaction, a connection, COPY, a cursor): plain mode, no shared statements. */
+  lent = false;
+  /** Kept for a borrower who is waiting: no new shared statements; lent once the ones in flight have answered. */
+  draining = false;
+  /** To be closed once nothing is in flight (too old, or beyond the pool's size). */
+  retiring = false;
+  /** Shared callers handed this connection who have not sent their statement yet (they do within a microtask). */
+  reserved = 0;
+  /** When it was last given back by a borrower. */
+  freedAt: number;
+  /** When it must be replaced. */
+  readonly expiresAt: number;
+  /** Average time per answer (ms), over recent answers. */
+  private answerMs = 0.1;
+  constructor(
+    readonly session: PgSession,
+    maxLifetimeMs: number,
+    /** Independent statements it takes before the pool looks for another connection. */
+    readonly depthLimit: number,
+  ) {
+    this.freedAt = performance.now();
+    // ±5 %: connections opened together are not all replaced at once.
+    this.expiresAt = this.freedAt + maxLifetimeMs * (0.95 + Math.random() * 0.1);
+  }
+
+  /** Records an answer: the time it took updates the average. */
+  answered(): void {
+    this.answerMs += (Math.min(this.session.answerGap, 1000) - this.answerMs) * 0.05;
+  }
+
+  /** Whether statements are in flight and none has answered for a while (a statement is taking long). */
+  stalled(now: number): boolean {
+    return this.session.inFlight > 0 && now - this.session.progressAt > Math.max(STALL_FLOOR_MS, 8 * this.answerMs);
+  }
+
+  /** Whether it can be lent at once: not lent, nothing in flight or promised, not broken, not retiring. */
+  get free(): boolean {
+    return !this.lent && !this.retiring && this.reserved === 0 && this.session.inFlight === 0 && !this.session.broken;
+  }
+
+  /** Whether it may take independent statements. */
+  get shareable(): boolean {
+    return !this.lent && !this.draining && !this.retiring && !this.session.broken;
+  }
+
+  /** When it was last used: given back, or answered a statement. */
+  get lastActivity(): number {
+    return Math.max(this.freedAt, this.session.progressAt);
+  }
+}
