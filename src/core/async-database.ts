@@ -14,13 +14,16 @@ import { AsyncTransaction } from "./async-transaction.js";
 import { ConnectionSource, type ConnectionSourceOptions } from "./connection-source.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
-import { queryHooks, type HookOptions } from "./query-hooks.js";
+import { HOOK_OPTION_KINDS, queryHooks, type HookOptions } from "./query-hooks.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
 import type { OwnSessionRunner, SessionSource } from "./session-source.js";
 import type { BeginOptions } from "./tx-options.js";
 
 /** Options every database handle takes, pooled or not (hooks). */
 export interface HandleOptions extends HookOptions {}
+
+/** The kinds of {@link HandleOptions}' keys, for `checkOptions` (a pool checks them with its own). */
+export const HANDLE_OPTION_KINDS = HOOK_OPTION_KINDS;
 
 /** Tuning of a database handle. */
 export interface DatabaseOptions extends ConnectionSourceOptions, HandleOptions {}

@@ -58,13 +58,14 @@ export interface QueryHooks {
   readonly params: boolean;
 }
 
-const HOOK_SHAPE = { onQuery: "function?", onQueryParams: "boolean?" } as const;
+/** The kinds of the hook options (for a handle that checks all its options at once, as a pool does). */
+export const HOOK_OPTION_KINDS = { onQuery: "function?", onQueryParams: "boolean?" } as const;
 
 /** The hooks `options` ask for (none: `undefined`), checked. `what` names the handle's class in errors. */
 export function queryHooks(what: string, options: HookOptions | undefined): QueryHooks | undefined {
   if (options === undefined || options === null) return undefined;
   const { onQuery, onQueryParams } = options;
-  checkOptions(what, { onQuery, onQueryParams }, HOOK_SHAPE);
+  checkOptions(what, { onQuery, onQueryParams }, HOOK_OPTION_KINDS);
   return onQuery == null ? undefined : { onQuery, params: onQueryParams === true };
 }
 
