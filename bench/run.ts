@@ -3,7 +3,7 @@
  * same run, same server. Prints rates and ratios; asserts nothing (speed is measured here, not in tests).
  *
  * Options: BENCH_ROWS (default 1000000), BENCH_QUERIES (default 20000), BENCH_TX (default 5000), BENCH_RUNS (default 3,
- * best kept).
+ * best kept; the pool section keeps the median), BENCH_POOL_QUERIES (default 20000), BENCH_ONLY (sections).
  */
 import { execFileSync } from "node:child_process";
 import pg from "pg";
@@ -11,6 +11,7 @@ import { AsyncDatabase, Database } from "../src/index.js";
 import { resolveServer } from "../src/embedded/server.js";
 import { interleaved, rate, ratio, RUNS, type Candidate } from "./common.js";
 import { dataSections } from "./data/index.js";
+import { bench as pool } from "./pool.js";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 20_000);
@@ -19,7 +20,7 @@ const TXS = Number(process.env.BENCH_TX ?? 5_000);
 /** pycopg 0.10.1 on this kind of machine (psycopg 3.3 C build), from DEVELOPERS.md: the first bar. */
 const PYCOPG = { seqSession: 4_900, seqPerCall: 370, read1M: 1_140_000 };
 
-/** `BENCH_ONLY=core,copy,…`: only those sections (default: all). */
+/** `BENCH_ONLY=core,copy,bulk,stream,pool`: only those sections (default: all). */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((x) => x.trim());
 const want = (name: string) => ONLY === undefined || ONLY.includes(name);
 const ratioLines: string[] = [];
@@ -187,7 +188,7 @@ try {
     (await interleaved(concCandidates, RUNS + 2)).forEach((v, k) => record(conc, concCandidates[k]![0], v, "q/s"));
     await rawPipe.end();
   }
-  for (const [name, section] of dataSections) {
+  for (const [name, section] of [...dataSections, ["pool", pool] as const]) {
     if (want(name)) ratioLines.push(...(await section({ url: server.url, raw, adb, sdb, record, get })));
   }
 } finally {

@@ -7,99 +7,33 @@
  * `Object.keys()`. Only {@link Config.password}, {@link Config.dsn}, {@link Config.url} and
  * {@link Config.toInit} return it, because their callers ask for it explicitly.
  *
- * The work is shared with `config/`: `checks` (defaults and validation), `url` (URL parsing, `dsn` and `url`),
- * `env` (`fromEnv`) and `tls` (the `ssl` option); the password never leaves the private field of a Config except
- * as an argument of those helpers.
+ * The work is shared with `config/`: `types` (the settings' types), `checks` (defaults and validation), `url` (URL
+ * parsing, `dsn` and `url`), `env` (`fromEnv`), `params` (`connectParams`) and `tls` (the `ssl` option); the
+ * password never leaves the private field of a Config except as an argument of those helpers.
  * @module
  */
 import { inspect, type InspectOptions } from "node:util";
 import type { ClientConfig } from "pg";
 import {
-  checkHost,
-  checkNoNul,
-  DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  checkHosts,
+  checkPassword,
+  checkString,
   DEFAULT_DATABASE,
-  DEFAULT_PORT,
   DEFAULT_USER,
   fail,
-  isSslMode,
   normalizeOptions,
-  settingWords,
+  oneOf,
+  POOLERS,
   SSL_MODES,
+  TARGET_SESSION_ATTRS,
   toNonNegativeInt,
-  toPort,
 } from "./config/checks.js";
 import { readEnv } from "./config/env.js";
-import { sslOptions } from "./config/tls.js";
+import { clientParams } from "./config/params.js";
+import type { ConfigInit, FromEnvOptions, HostPort, PasswordFunction, Pooler, SslMode, TargetSessionAttrs } from "./config/types.js";
 import { displayHost, formatDsn, formatUrl, parseUrl } from "./config/url.js";
 
-/**
- * libpq's `sslmode` values.
- *
- * node-postgres cannot negotiate, so `allow` and `prefer` connect without TLS (like `disable`); `require`
- * encrypts without checking the certificate; `verify-ca` checks the chain but not the host name;
- * `verify-full` checks both.
- */
-export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
-
-/** One server address. `host` is a host name, an IP address (IPv6 without brackets) or a unix-socket directory. */
-export interface HostPort {
-  /** Host name, IP address, or a unix-socket directory (starting with `/`). */
-  host: string;
-  /** TCP port (for a unix socket: the number in the socket file name `.s.PGSQL.<port>`). */
-  port: number;
-}
-
-/**
- * Everything a {@link Config} is built from. Every field is optional; `undefined` (and `null`) mean "the default".
- */
-export interface ConfigInit {
-  /** Server host name or IP address, or a unix-socket directory (starting with `/`). Default `"localhost"`. */
-  host?: string | undefined;
-  /** Server port, an integer 1..65535. Default 5432. */
-  port?: number | undefined;
-  /** Several servers, tried in this order. When given (non-empty), `host` and `port` are ignored and become `hosts[0]`. */
-  hosts?: HostPort[] | undefined;
-  /** Database name. Default `"postgres"`. */
-  database?: string | undefined;
-  /** Role name. Default `"postgres"`. */
-  user?: string | undefined;
-  /** Password. Default `""` (none). */
-  password?: string | undefined;
-  /** TLS mode. Default `null`: the driver's default, which is no TLS. */
-  sslmode?: SslMode | null | undefined;
-  /**
-   * Extra settings. A key is either a libpq connection keyword that tscopg knows (`sslrootcert`, `sslcert`,
-   * `sslkey`, `sslpassword`, `target_session_attrs`, `options` — a raw libpq `-c …` string — and a few more that
-   * are kept for {@link Config.dsn} / {@link Config.url} only), or else the name of a server setting (GUC, such as
-   * `search_path`, `timezone` or `lock_timeout`) which is sent at connection start-up as `-c key=value`.
-   * `application_name`, `connect_timeout`, `statement_timeout`, `query_timeout` and `sslmode` go to their fields (when
-   * those are not given). `host`, `port`, `dbname`, `user` and `password` are rejected: use the fields.
-   * Default `{}`.
-   */
-  options?: Record<string, string> | undefined;
-  /** `statement_timeout` in milliseconds, sent at start-up. A non-negative integer; `0` = no limit. Default `null` (server default). */
-  statementTimeout?: number | null | undefined;
-  /** `application_name` shown in `pg_stat_activity`. Default `null` (none). */
-  applicationName?: string | null | undefined;
-  /** Connection timeout in whole seconds; `0` waits forever. Default `null`, meaning 10 seconds. */
-  connectTimeout?: number | null | undefined;
-  /**
-   * Client-side limit in ms on waiting for a statement's answer (`0` = none); past it the server is presumed gone: the
-   * connection is closed, every statement in flight on it fails with `ConnectionError`, the next call reconnects.
-   * Unlike `statementTimeout` it works when the server no longer answers at all. Default `null`: none for
-   * `AsyncDatabase`, 5 minutes for the sync `Database` (whose calls would block forever; set `0` there for none).
-   */
-  queryTimeout?: number | null | undefined;
-}
-
-/** Options of {@link Config.fromEnv}. */
-export interface FromEnvOptions {
-  /** Read a `.env` file (the given path, else `./.env` when it exists). Default `true`. */
-  loadDotenvFile?: boolean | undefined;
-  /** The environment to read instead of `process.env` (for tests). */
-  env?: NodeJS.ProcessEnv | undefined;
-}
+export type { ConfigInit, FromEnvOptions, HostPort, PasswordFunction, Pooler, SslMode, TargetSessionAttrs };
 
 /**
  * PostgreSQL connection settings. Immutable: {@link Config.with} and {@link Config.withDatabase} return copies.
@@ -138,7 +72,11 @@ export class Config {
   readonly connectTimeout: number | null;
   /** Client-side answer limit in milliseconds (`0` = none), or `null` for the default; see {@link ConfigInit.queryTimeout}. */
   readonly queryTimeout: number | null;
-  readonly #password: string;
+  /** Which of several hosts a connection accepts; `"any"` by default. See {@link TargetSessionAttrs}. */
+  readonly targetSessionAttrs: TargetSessionAttrs;
+  /** The pooler in front of the server (`"transaction"`), or `null`; see {@link ConfigInit.pooler}. */
+  readonly pooler: Pooler | null;
+  readonly #password: string | PasswordFunction;
 
   /**
    * Builds a Config; missing fields take their defaults (see {@link ConfigInit}). The password stays in this Config
@@ -149,37 +87,13 @@ export class Config {
     if (init === null || typeof init !== "object") fail("Config expects an object of settings");
     const normalized = normalizeOptions(init.options);
 
-    let hosts: HostPort[];
-    if (init.hosts !== undefined && init.hosts !== null) {
-      if (!Array.isArray(init.hosts)) fail("hosts must be an array of { host, port }");
-    }
-    if (Array.isArray(init.hosts) && init.hosts.length > 0) {
-      hosts = init.hosts.map((entry, i) => {
-        if (entry === null || typeof entry !== "object") fail(`hosts[${i}] must be an object { host, port }`);
-        return {
-          host: checkHost(entry.host, `hosts[${i}].host`),
-          port: entry.port === undefined || entry.port === null ? DEFAULT_PORT : toPort(entry.port, `hosts[${i}]`),
-        };
-      });
-    } else {
-      const port = init.port === undefined || init.port === null ? DEFAULT_PORT : toPort(init.port, "port");
-      hosts = [{ host: checkHost(init.host, "host"), port }];
-    }
+    const hosts = checkHosts(init);
+    const password = checkPassword(init.password);
 
-    const str = (value: unknown, what: string, fallback: string): string => {
-      if (value === undefined || value === null || value === "") return fallback;
-      if (typeof value !== "string") fail(`${what} must be a string`);
-      return checkNoNul(value, what);
-    };
-
-    const password = init.password === undefined || init.password === null ? "" : init.password;
-    if (typeof password !== "string") fail("password must be a string");
-    if (password.includes("\0")) fail("the password must not contain a NUL character");
-
-    const sslmode = init.sslmode ?? normalized.fields.sslmode ?? null;
-    if (sslmode !== null && !isSslMode(sslmode)) {
-      fail(`invalid sslmode ${JSON.stringify(sslmode)} (expected one of ${SSL_MODES.join(", ")})`);
-    }
+    const sslmodeValue = init.sslmode ?? normalized.fields.sslmode ?? null;
+    const sslmode = sslmodeValue === null ? null : oneOf(sslmodeValue, SSL_MODES, "sslmode");
+    const target = init.targetSessionAttrs ?? normalized.fields.target_session_attrs ?? "any";
+    const pooler = init.pooler ?? normalized.fields.pooler ?? null;
 
     const statementTimeout = init.statementTimeout ?? normalized.fields.statement_timeout ?? null;
     const connectTimeout = init.connectTimeout ?? normalized.fields.connect_timeout ?? null;
@@ -190,19 +104,24 @@ export class Config {
     this.host = first.host;
     this.port = first.port;
     this.hosts = Object.freeze(hosts.map((h) => Object.freeze({ ...h })));
-    this.database = str(init.database, "database", DEFAULT_DATABASE);
-    this.user = str(init.user, "user", DEFAULT_USER);
+    this.database = checkString(init.database, "database", DEFAULT_DATABASE);
+    this.user = checkString(init.user, "user", DEFAULT_USER);
     this.sslmode = sslmode;
     this.options = Object.freeze(normalized.options);
     this.statementTimeout = statementTimeout === null ? null : toNonNegativeInt(statementTimeout, "statementTimeout");
-    this.applicationName = applicationName === null || applicationName === "" ? null : str(applicationName, "applicationName", "");
+    this.applicationName = applicationName === null || applicationName === "" ? null : checkString(applicationName, "applicationName", "");
     this.connectTimeout = connectTimeout === null ? null : toNonNegativeInt(connectTimeout, "connectTimeout");
     this.queryTimeout = queryTimeout === null ? null : toNonNegativeInt(queryTimeout, "queryTimeout");
+    this.targetSessionAttrs = oneOf(target, TARGET_SESSION_ATTRS, "targetSessionAttrs");
+    this.pooler = pooler === null ? null : oneOf(pooler, POOLERS, "pooler");
     this.#password = password;
   }
 
-  /** The password (`""` when none). A getter over a private field, so it is not an own enumerable property. */
-  get password(): string {
+  /**
+   * The password (`""` when none), or the function that computes one (see {@link ConfigInit.password}). A getter
+   * over a private field, so it is not an own enumerable property.
+   */
+  get password(): string | PasswordFunction {
     return this.#password;
   }
 
@@ -214,7 +133,7 @@ export class Config {
    * (`[::1]:5432`); a unix-socket directory either percent-encoded as the host (`%2Fvar%2Frun%2Fpostgresql`) or as
    * a `?host=/var/run/postgresql` parameter. Query parameters `host`, `port`, `dbname`, `user`, `password` override
    * the URL parts; `sslmode`, `application_name`, `connect_timeout` (seconds), `statement_timeout` and
-   * `query_timeout` (ms) set their fields; `ssl=true|false|no-verify` (node-postgres style) sets `sslmode` to `verify-full`, `disable` or `require`
+   * `query_timeout` (ms), `target_session_attrs` and `pooler` set their fields; `ssl=true|false|no-verify` (node-postgres style) sets `sslmode` to `verify-full`, `disable` or `require`
    * when `sslmode` is absent; every other parameter goes to {@link Config.options}. Missing parts take the defaults.
    * @throws ConfigurationError for another scheme, a malformed URL or bad percent-encoding. The message never
    * contains the password.
@@ -250,22 +169,34 @@ export class Config {
    * keywords of {@link options}, when set. Values are quoted as libpq expects. Several hosts give
    * `host=h1,h2 port=5432,5433`. `queryTimeout` is left out: it is tscopg's own, and libpq would reject it.
    *
-   * Contains the password (omitted when empty): do not log it.
+   * Contains the password (omitted when empty): do not log it. `target_session_attrs` is written when not `any`;
+   * `pooler` is left out (tscopg's own).
+   * @throws ConfigurationError when the password is a function: no string can hold it.
    */
   get dsn(): string {
-    return formatDsn(this, this.#password);
+    return formatDsn(this, this.#fixedPassword("dsn"));
   }
 
   /**
    * A `postgresql://` URL with every part percent-encoded, so `Config.fromUrl(config.url)` gives back an equal
    * Config. Unix-socket hosts go in `?host=/dir&port=N` (with an empty authority host); several hosts are written
-   * `h1:5432,h2:5433`; sslmode, application_name, connect_timeout, statement_timeout, query_timeout and
-   * {@link options} are query parameters.
+   * `h1:5432,h2:5433`; sslmode, application_name, connect_timeout, statement_timeout, query_timeout,
+   * target_session_attrs (when not `any`), pooler and {@link options} are query parameters.
    *
    * Contains the password (omitted when empty): do not log it.
+   * @throws ConfigurationError when the password is a function: no string can hold it.
    */
   get url(): string {
-    return formatUrl(this, this.#password);
+    return formatUrl(this, this.#fixedPassword("url"));
+  }
+
+  /** The password as a string, for `dsn` and `url`; a function cannot be written down. */
+  #fixedPassword(what: string): string {
+    const password = this.#password;
+    if (typeof password === "function") {
+      fail(`a Config whose password is a function has no ${what}: call the function and use config.with({ password })`);
+    }
+    return password;
   }
 
   /**
@@ -286,44 +217,14 @@ export class Config {
    *
    * With TLS, `ca`, `cert` and `key` are read from the `sslrootcert`, `sslcert` and `sslkey` files (at each call);
    * `sslrootcert=system` means Node's default CA store; `sslpassword` becomes `passphrase`.
-   * `target_session_attrs` and the other libpq-only keywords are not understood by node-postgres and are left out.
+   * A function password is passed as it is (node-postgres calls it when the server asks for a password).
+   * `targetSessionAttrs` (checked by tscopg after connecting) and the other libpq-only keywords are left out.
    * A `statementTimeout` of 0 is also sent as `-c statement_timeout=0`, since node-postgres skips a 0.
    * @param hostIndex Index into {@link hosts}. Default 0.
    * @throws ConfigurationError when `hostIndex` is out of range or a certificate file cannot be read.
    */
   connectParams(hostIndex = 0): ClientConfig {
-    const target = this.hosts[hostIndex];
-    if (!Number.isInteger(hostIndex) || target === undefined) {
-      fail(`host index ${hostIndex} is out of range (this Config has ${this.hosts.length} host(s))`);
-    }
-    const params: ClientConfig = {
-      host: target.host,
-      port: target.port,
-      database: this.database,
-      user: this.user,
-      keepAlive: true,
-      connectionTimeoutMillis: (this.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000,
-      ssl: sslOptions(this.sslmode, this.options, target.host.startsWith("/")),
-    };
-    Object.defineProperty(params, "password", {
-      value: this.#password,
-      enumerable: false,
-      writable: true,
-      configurable: true,
-    });
-    if (this.applicationName !== null) params.application_name = this.applicationName;
-    const fallbackName = this.options.fallback_application_name;
-    if (fallbackName !== undefined) params.fallback_application_name = fallbackName;
-    if (this.statementTimeout !== null) params.statement_timeout = this.statementTimeout;
-    const negotiation = this.options.sslnegotiation;
-    if (params.ssl && (negotiation === "postgres" || negotiation === "direct")) params.sslnegotiation = negotiation;
-
-    const words: string[] = [];
-    if (this.options.options) words.push(this.options.options);
-    if (this.statementTimeout === 0) words.push("-c statement_timeout=0");
-    words.push(...settingWords(this.options));
-    if (words.length > 0) params.options = words.join(" ");
-    return params;
+    return clientParams(this, this.#password, hostIndex);
   }
 
   /** {@link connectParams} for every host, in failover order. */
@@ -356,7 +257,7 @@ export class Config {
   /**
    * A complete plain copy of the settings that `new Config(...)` accepts, used to send a Config to a worker thread.
    *
-   * **Contains the password** in clear text: keep it in memory, do not log or persist it.
+   * **Contains the password** in clear text (or the password function): keep it in memory, do not log or persist it.
    */
   toInit(): ConfigInit {
     return {
@@ -372,10 +273,12 @@ export class Config {
       applicationName: this.applicationName,
       connectTimeout: this.connectTimeout,
       queryTimeout: this.queryTimeout,
+      targetSessionAttrs: this.targetSessionAttrs,
+      pooler: this.pooler,
     };
   }
 
-  /** {@link toInit} with the password (and any `sslpassword` option) replaced by `"***"` when non-empty. */
+  /** {@link toInit} with the password (a function too) and any `sslpassword` option replaced by `"***"` when non-empty. */
   toJSON(): ConfigInit {
     const init = this.toInit();
     if (init.password !== "") init.password = "***";
@@ -383,10 +286,15 @@ export class Config {
     return init;
   }
 
-  /** A short description such as `Config(postgres@localhost:5432/postgres)`; never the password. */
+  /**
+   * A short description such as `Config(postgres@localhost:5432/postgres)`, followed by
+   * `target_session_attrs=…` and `pooler=…` when they are set; never the password.
+   */
   toString(): string {
     const hosts = this.hosts.map((h) => `${displayHost(h.host)}:${h.port}`).join(",");
-    return `Config(${this.user}@${hosts}/${this.database})`;
+    const target = this.targetSessionAttrs === "any" ? "" : ` target_session_attrs=${this.targetSessionAttrs}`;
+    const pooler = this.pooler === null ? "" : ` pooler=${this.pooler}`;
+    return `Config(${this.user}@${hosts}/${this.database}${target}${pooler})`;
   }
 
   /** What `util.inspect()` / `console.log()` show: {@link toJSON} (password as `***`) labelled `Config`. */

@@ -3,7 +3,7 @@
  * @module
  */
 export { Config } from "./config.js";
-export type { ConfigInit, SslMode, HostPort, FromEnvOptions } from "./config.js";
+export type { ConfigInit, SslMode, HostPort, FromEnvOptions, TargetSessionAttrs, Pooler, PasswordFunction } from "./config.js";
 export {
   TscopgError,
   ConnectionError,

@@ -226,7 +226,8 @@ describe("fromUrl", () => {
     assert.equal(c.applicationName, "my app");
     assert.equal(c.connectTimeout, 5);
     assert.equal(c.statementTimeout, 3000);
-    assert.deepEqual(c.options, { options: "-c geqo=off", target_session_attrs: "read-write", search_path: "a b", TimeZone: "UTC" });
+    assert.deepEqual(c.options, { options: "-c geqo=off", search_path: "a b", TimeZone: "UTC" });
+    assert.equal(c.targetSessionAttrs, "read-write"); // a field now (see config-hosts.test.ts)
     const p = c.connectParams();
     assert.equal(p.options, "-c geqo=off -c search_path=a\\ b -c TimeZone=UTC");
     assert.equal(p.application_name, "my app");

@@ -4,11 +4,15 @@
  * {@link normalizeOptions} for the `options` record, and the `-c key=value` words of the start-up `options` string.
  * @module
  */
-import type { HostPort, SslMode } from "../config.js";
+import type { ConfigInit, HostPort, PasswordFunction, Pooler, SslMode, TargetSessionAttrs } from "./types.js";
 import { ConfigurationError } from "../errors.js";
 
 /** Every libpq `sslmode`, in libpq's order (also the order shown in error messages). */
 export const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+/** Every `target_session_attrs` value (libpq 14+), in libpq's order. */
+export const TARGET_SESSION_ATTRS: readonly TargetSessionAttrs[] = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"];
+/** Every `pooler` value. */
+export const POOLERS: readonly Pooler[] = ["transaction"];
 export const DEFAULT_HOST = "localhost";
 export const DEFAULT_PORT = 5432;
 export const DEFAULT_DATABASE = "postgres";
@@ -21,7 +25,15 @@ const MAX_INT32 = 2147483647;
 const GUC_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 /** Option keys that are fields of the Config: moved there. */
-const FIELD_KEYWORDS = new Set(["application_name", "connect_timeout", "statement_timeout", "query_timeout", "sslmode"]);
+const FIELD_KEYWORDS = new Set([
+  "application_name",
+  "connect_timeout",
+  "statement_timeout",
+  "query_timeout",
+  "sslmode",
+  "target_session_attrs",
+  "pooler",
+]);
 /** Option keys that must be given as fields. */
 const RESERVED_KEYWORDS = new Set(["host", "port", "dbname", "user", "password"]);
 /**
@@ -31,7 +43,6 @@ const RESERVED_KEYWORDS = new Set(["host", "port", "dbname", "user", "password"]
  */
 export const CONNECTION_KEYWORDS = new Set([
   "options",
-  "target_session_attrs",
   "sslrootcert",
   "sslcert",
   "sslkey",
@@ -76,6 +87,13 @@ export function isSslMode(value: unknown): value is SslMode {
   return typeof value === "string" && (SSL_MODES as readonly string[]).includes(value);
 }
 
+/** One of `allowed`, or a {@link ConfigurationError} naming `what` and the allowed values. */
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return fail(`invalid ${what} ${shown} (expected one of ${allowed.join(", ")})`);
+}
+
 /** Rejects NUL characters, which no part of the protocol can carry. */
 export function checkNoNul(value: string, what: string): string {
   if (value.includes("\0")) fail(`${what} must not contain a NUL character`);
@@ -108,6 +126,38 @@ export function checkHost(value: unknown, what: string): string {
   return checkNoNul(value, what);
 }
 
+/** A string field: `fallback` when absent or empty; no NUL character. */
+export function checkString(value: unknown, what: string, fallback: string): string {
+  if (value === undefined || value === null || value === "") return fallback;
+  if (typeof value !== "string") fail(`${what} must be a string`);
+  return checkNoNul(value, what);
+}
+
+/** The servers of a ConfigInit: `hosts` when non-empty, else `host` and `port`. */
+export function checkHosts(init: ConfigInit): HostPort[] {
+  if (init.hosts !== undefined && init.hosts !== null && !Array.isArray(init.hosts)) fail("hosts must be an array of { host, port }");
+  if (Array.isArray(init.hosts) && init.hosts.length > 0) {
+    return init.hosts.map((entry, i) => {
+      if (entry === null || typeof entry !== "object") fail(`hosts[${i}] must be an object { host, port }`);
+      return {
+        host: checkHost(entry.host, `hosts[${i}].host`),
+        port: entry.port === undefined || entry.port === null ? DEFAULT_PORT : toPort(entry.port, `hosts[${i}]`),
+      };
+    });
+  }
+  const port = init.port === undefined || init.port === null ? DEFAULT_PORT : toPort(init.port, "port");
+  return [{ host: checkHost(init.host, "host"), port }];
+}
+
+/** A password: a string without NUL (`""` when absent) or a function (see `ConfigInit.password`). */
+export function checkPassword(value: unknown): string | PasswordFunction {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "function") return value as PasswordFunction;
+  if (typeof value !== "string") fail("password must be a string or a function");
+  if (value.includes("\0")) fail("the password must not contain a NUL character");
+  return value;
+}
+
 /** Pairs host names with ports the way libpq does: one port for all hosts, or one per host. Empty = default. */
 export function combineHosts(names: string[], ports: string[], describe: string): HostPort[] {
   const hostNames = names.length > 0 ? names : [""];
@@ -126,7 +176,12 @@ export function combineHosts(names: string[], ports: string[], describe: string)
 
 export interface NormalizedOptions {
   options: Record<string, string>;
-  fields: Partial<Record<"application_name" | "connect_timeout" | "statement_timeout" | "query_timeout" | "sslmode", string>>;
+  fields: Partial<
+    Record<
+      "application_name" | "connect_timeout" | "statement_timeout" | "query_timeout" | "sslmode" | "target_session_attrs" | "pooler",
+      string
+    >
+  >;
 }
 
 /** Validates an `options` record, pulling out the keys that belong to fields. */

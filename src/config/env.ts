@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import type { ConfigInit, FromEnvOptions, SslMode } from "../config.js";
-import { combineHosts, fail, isSslMode, SSL_MODES, toNonNegativeInt } from "./checks.js";
+import { combineHosts, fail, isSslMode, oneOf, SSL_MODES, TARGET_SESSION_ATTRS, toNonNegativeInt } from "./checks.js";
 
 /** What the environment names: a connection URL (`DATABASE_URL`) or the settings of the separate variables. */
 export type EnvSettings = { kind: "url"; url: string } | { kind: "init"; init: ConfigInit };
@@ -74,11 +74,11 @@ export function readEnv(dotenvPath: string | null | undefined, opts: FromEnvOpti
   const connectTimeout = get("DB_CONNECT_TIMEOUT", "PGCONNECT_TIMEOUT");
   const statementTimeout = get("DB_STATEMENT_TIMEOUT");
   const queryTimeout = get("DB_QUERY_TIMEOUT");
+  const target = get("PGTARGETSESSIONATTRS");
 
   const options: Record<string, string> = {};
   const extra: [string, string][] = [
     ["PGOPTIONS", "options"],
-    ["PGTARGETSESSIONATTRS", "target_session_attrs"],
     ["PGSSLROOTCERT", "sslrootcert"],
     ["PGSSLCERT", "sslcert"],
     ["PGSSLKEY", "sslkey"],
@@ -100,6 +100,7 @@ export function readEnv(dotenvPath: string | null | undefined, opts: FromEnvOpti
       connectTimeout: connectTimeout ? toNonNegativeInt(connectTimeout.value, connectTimeout.name) : null,
       statementTimeout: statementTimeout ? toNonNegativeInt(statementTimeout.value, statementTimeout.name) : null,
       queryTimeout: queryTimeout ? toNonNegativeInt(queryTimeout.value, queryTimeout.name) : null,
+      targetSessionAttrs: target ? oneOf(target.value, TARGET_SESSION_ATTRS, target.name) : null,
       options,
     },
   };

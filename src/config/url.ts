@@ -201,6 +201,7 @@ export function formatDsn(config: Config, password: string): string {
   if (config.sslmode !== null) parts.push(`sslmode=${config.sslmode}`);
   if (config.applicationName !== null) parts.push(`application_name=${quoteConninfo(config.applicationName)}`);
   if (config.connectTimeout !== null) parts.push(`connect_timeout=${config.connectTimeout}`);
+  if (config.targetSessionAttrs !== "any") parts.push(`target_session_attrs=${config.targetSessionAttrs}`);
   const words: string[] = [];
   if (config.options.options) words.push(config.options.options);
   if (config.statementTimeout !== null) words.push(`-c statement_timeout=${config.statementTimeout}`);
@@ -231,6 +232,8 @@ export function formatUrl(config: Config, password: string): string {
   if (config.connectTimeout !== null) query.push(`connect_timeout=${config.connectTimeout}`);
   if (config.statementTimeout !== null) query.push(`statement_timeout=${config.statementTimeout}`);
   if (config.queryTimeout !== null) query.push(`query_timeout=${config.queryTimeout}`);
+  if (config.targetSessionAttrs !== "any") query.push(`target_session_attrs=${config.targetSessionAttrs}`);
+  if (config.pooler !== null) query.push(`pooler=${config.pooler}`);
   for (const [key, value] of Object.entries(config.options)) query.push(`${enc(key)}=${enc(value)}`);
   const userinfo = `${enc(config.user)}${password !== "" ? `:${enc(password)}` : ""}@`;
   return `postgresql://${userinfo}${authorityHosts}/${enc(config.database)}${query.length > 0 ? `?${query.join("&")}` : ""}`;

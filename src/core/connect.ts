@@ -6,6 +6,19 @@
  * the round's outcome decide whether another round is worthwhile: only if some host failed at the connection level
  * (refused, reset, SQLSTATE class 08 or 57P01–57P03). Authentication and other server-reported errors, and
  * attempts that timed out (they already waited their full time), do not earn another round.
+ *
+ * `targetSessionAttrs` (see `target-session.ts`): a host that accepts but is not the kind wanted is closed and the
+ * next one tried, like libpq; such a host is not a connection-level failure, so it earns no round by itself.
+ * `prefer-standby` keeps the first host that accepted (a primary) open while it looks for a standby, and uses it
+ * when no host is one (libpq reconnects to the first host that accepts instead: the same host, one connection
+ * less). The check runs within the attempt's `connectTimeout`, like libpq's.
+ *
+ * A password function (`Config.password`) is called by the driver when a server asks for the password, once per
+ * attempt; if it throws (or returns no string), connecting stops there with a `ConnectionError` whose `cause` is
+ * its error: no other host or round is tried, since the function, not a host, failed.
+ *
+ * With `Config.pooler` set, nothing tscopg adds on its own goes into the start-up packet (no
+ * `client_connection_check_interval`: PgBouncer refuses start-up parameters it does not know).
  * @module
  */
 import pg from "pg";
@@ -22,6 +35,9 @@ import {
   toTscopgError,
 } from "../errors.js";
 import { typeParsers } from "../sql/values.js";
+import { mismatch, reportedState, type ServerRole } from "./target-session.js";
+
+export type { ServerRole } from "./target-session.js";
 
 /** Options for opening a session. */
 export interface OpenOptions {
@@ -43,6 +59,24 @@ export interface Refable {
   destroy?(error?: Error): unknown;
 }
 
+/** Sockets corked until the next tick. */
+const corked = new WeakSet<object>();
+
+/**
+ * Holds a socket's writes until the next tick: the statements pipelined in this tick (many callers resumed at once)
+ * leave in one write instead of one per statement.
+ */
+export function corkUntilNextTick(socket: Refable): void {
+  const stream = socket as { cork?(): void; uncork?(): void };
+  if (corked.has(stream) || stream.cork === undefined || stream.uncork === undefined) return;
+  corked.add(stream);
+  stream.cork();
+  process.nextTick(() => {
+    corked.delete(stream);
+    stream.uncork!();
+  });
+}
+
 /** The driver's socket (after a TLS upgrade, the TLS socket wrapping the raw one). */
 export function streamOf(client: Client): Refable {
   return (client as unknown as { connection: { stream: Refable } }).connection.stream;
@@ -62,37 +96,114 @@ const noDisconnectCheck = new WeakSet<Config>();
  * configuration sets it itself or its server refused it before.
  */
 function withDisconnectCheck(config: Config, params: pg.ClientConfig): pg.ClientConfig {
+  if (config.pooler !== null) return params; // a pooler refuses the start-up options it does not track
   if (noDisconnectCheck.has(config) || config.options.client_connection_check_interval !== undefined) return params;
   const words = [params.options, `-c client_connection_check_interval=${DISCONNECT_CHECK_MS}`].filter(Boolean);
   return { ...params, options: words.join(" ") };
 }
 
-/** A connected driver client and its raw socket (before a TLS upgrade wrapped it). */
+/**
+ * A connected driver client, its raw socket (before a TLS upgrade wrapped it), and what is known of its server.
+ *
+ * `role` and `readOnly` describe the server when the connection was made (a standby promoted later still reads
+ * `standby` here). PostgreSQL 14+ reports both at start-up (`in_hot_standby`, `default_transaction_read_only`), so
+ * on those servers they are always set, at no cost. An older server tells only what `targetSessionAttrs` made
+ * tscopg ask: `role` for `primary` / `standby` / `prefer-standby`, `readOnly` for `read-write` / `read-only`.
+ * A pool can route by `role` (primary for writes, standby for reads).
+ */
 export interface Connected {
   client: Client;
   socket: Refable;
+  /** `standby` when the server was in recovery (a hot standby), `primary` otherwise; `undefined` when unknown. */
+  role?: ServerRole | undefined;
+  /** Whether the session was read-only (a standby, or `default_transaction_read_only = on`); `undefined` when unknown. */
+  readOnly?: boolean | undefined;
 }
 
-/** One connection attempt to one host (again without the disconnect check if the server does not know it). */
-async function connectOnce(config: Config, base: pg.ClientConfig, pipeline: boolean): Promise<Connected> {
+/** The password function failed (or gave no string): connecting stops, whatever the other hosts would do. */
+class PasswordFunctionFailed extends Error {
+  constructor(readonly raw: unknown) {
+    super(`the password function failed: ${raw instanceof Error ? raw.message : String(raw)}`);
+  }
+}
+
+/** The password for one attempt: the string, or a wrapper of the function that records its failure and its result. */
+function passwordOf(config: Config, tokens: string[], failed: (err: unknown) => void): string | (() => Promise<string>) {
+  const source = config.password;
+  if (typeof source === "string") return source;
+  return async () => {
+    try {
+      const value: unknown = await source();
+      if (typeof value !== "string") throw new TypeError(`the password function returned ${value === null ? "null" : typeof value}, not a string`);
+      if (value.includes("\0")) throw new TypeError("the password function returned a password containing a NUL character");
+      tokens.push(value);
+      return value;
+    } catch (err) {
+      failed(err);
+      throw err;
+    }
+  };
+}
+
+/** Rejects with node-postgres's own timeout error when `promise` takes longer than `ms` (0 = no limit). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  if (!(ms > 0)) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(DRIVER_CONNECT_TIMEOUT)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An attempt's outcome: connected (and whether the server matched), or why it failed. */
+type Attempt = { connected: Connected; mismatch: string | undefined } | { failure: HostFailure };
+
+/**
+ * One connection attempt to one host (again without the disconnect check if the server does not know it), then
+ * the `targetSessionAttrs` check within the same connect timeout. A mismatching connection is returned open.
+ * @throws PasswordFunctionFailed when the password function failed.
+ */
+async function connectOnce(config: Config, base: pg.ClientConfig, pipeline: boolean, tokens: string[]): Promise<Attempt> {
+  const started = performance.now();
   const params = withDisconnectCheck(config, base);
-  const client = new pg.Client({ ...params, password: config.password, pipeline, types: typeParsers } as pg.ClientConfig);
+  let passwordError: { err: unknown } | undefined;
+  const password = passwordOf(config, tokens, (err) => (passwordError = { err }));
+  const client = new pg.Client({ ...params, password, pipeline, types: typeParsers } as pg.ClientConfig);
   client.on("error", () => {});
   // The raw socket, before a TLS upgrade wraps it: its handle is what keeps the event loop alive.
   const socket = streamOf(client);
+  const status = new Map<string, string>();
+  const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+  connection.on("parameterStatus", (msg: { parameterName: string; parameterValue: string }) => {
+    status.set(msg.parameterName, msg.parameterValue);
+  });
   try {
     await client.connect();
   } catch (err) {
     client.end().catch(() => {});
+    if (passwordError !== undefined) throw new PasswordFunctionFailed(passwordError.err);
     const e = err as { code?: unknown; message?: unknown };
     if (params !== base && e.code === "42704" && /client_connection_check_interval/.test(String(e.message))) {
       // A server older than PostgreSQL 14 does not know the setting: connect without it from now on.
       noDisconnectCheck.add(config);
-      return connectOnce(config, base, pipeline);
+      return connectOnce(config, base, pipeline, tokens);
     }
-    throw err;
+    return { failure: describeFailure(base, err) };
   }
-  return { client, socket };
+  const state = reportedState(status);
+  try {
+    const left = (base.connectionTimeoutMillis ?? 0) - (performance.now() - started);
+    const wrong = await within(mismatch(client, state, config.targetSessionAttrs), base.connectionTimeoutMillis ? Math.max(1, left) : 0);
+    return { connected: { client, socket, role: state.role, readOnly: state.readOnly }, mismatch: wrong };
+  } catch (err) {
+    socket.destroy?.();
+    client.end().catch(() => {});
+    return { failure: describeFailure(base, err) };
+  }
 }
 
 /**
@@ -101,6 +212,9 @@ async function connectOnce(config: Config, base: pg.ClientConfig, pipeline: bool
  * as 3D000 or 53300, TLS, …).
  */
 export type ConnectFailureKind = "retryable" | "timeout" | "fatal";
+
+/** How a host failed in a round: one of {@link ConnectFailureKind}, or `mismatch` (it is not the kind of server wanted). */
+type HostFailureKind = ConnectFailureKind | "mismatch";
 
 /**
  * Classifies a raw error from `client.connect()`, before it is wrapped: by SQLSTATE, socket errno, and the driver's
@@ -123,7 +237,7 @@ export function classifyConnectError(err: unknown): ConnectFailureKind {
 interface HostFailure {
   /** `host:port` as shown in messages. */
   where: string;
-  kind: ConnectFailureKind;
+  kind: HostFailureKind;
   /** The raw driver error. */
   raw: unknown;
   /** Why, for the message (secrets scrubbed). */
@@ -150,7 +264,7 @@ function describeFailure(params: pg.ClientConfig, raw: unknown): HostFailure {
  * most meaningful failure: the first one the server reported with a SQLSTATE that is not merely connection-level
  * (authentication, 3D000, 53300, …), else the first one with any SQLSTATE, else the first failure.
  */
-function finalError(config: Config, failures: HostFailure[]): ConnectionError {
+function finalError(config: Config, failures: HostFailure[], secrets: string[]): ConnectionError {
   const main =
     failures.find((f) => f.code !== undefined && !isConnectionLevelCode(f.code)) ??
     failures.find((f) => f.code !== undefined) ??
@@ -158,27 +272,60 @@ function finalError(config: Config, failures: HostFailure[]): ConnectionError {
   const hosts = failures.map((f) => f.where).join(",");
   const why = failures.length === 1 ? main.reason : failures.map((f) => `${f.where}: ${f.reason}`).join("; ");
   const message = `could not connect to ${config.user}@${hosts}/${config.database}: ${why}`;
-  return new ConnectionError(redactSecrets(message, [config.password, config.options.sslpassword]), { cause: main.raw, code: main.code });
+  return new ConnectionError(redactSecrets(message, secrets), { cause: main.raw, code: main.code });
 }
 
+/** The passwords an error message must not show: the Config's, the password function's results, `sslpassword`. */
+function secretsOf(config: Config, tokens: string[]): string[] {
+  return [...(typeof config.password === "string" ? [config.password] : []), ...tokens, ...(config.options.sslpassword ? [config.options.sslpassword] : [])];
+}
+
+/** A host that accepted but is not the kind wanted, as a failure of the round. */
+function mismatchFailure(params: pg.ClientConfig, reason: string): HostFailure {
+  return { where: `${displayHost(String(params.host))}:${params.port}`, kind: "mismatch", raw: undefined, reason, code: undefined };
+}
+
+const close = (c: Connected | undefined) => c?.client.end().catch(() => {});
+
 /**
- * Connects to the first host that accepts, in the configured order; see the module description for the rules.
- * @throws ConnectionError naming every host and why it failed.
+ * Connects to the first host that accepts and matches `targetSessionAttrs`, in the configured order; see the module
+ * description for the rules. The result tells which kind of server it reached when known ({@link Connected}).
+ * @throws ConnectionError naming every host and why it failed (or did not match).
  */
 export async function connectClient(config: Config, options: OpenOptions): Promise<Connected> {
   const rounds = Math.max(1, options.attempts ?? 3);
   let delay = options.backoffMs ?? 100;
   const hosts = config.connectParamsList();
+  const preferStandby = config.targetSessionAttrs === "prefer-standby";
+  const tokens: string[] = [];
   for (let round = 1; ; round++) {
     const failures: HostFailure[] = [];
+    /** prefer-standby: the first host that accepted, used when no host is a standby. */
+    let fallback: Connected | undefined;
     for (const params of hosts) {
+      let attempt: Attempt;
       try {
-        return await connectOnce(config, params, options.pipeline);
+        attempt = await connectOnce(config, params, options.pipeline, tokens);
       } catch (err) {
-        failures.push(describeFailure(params, err));
+        void close(fallback);
+        if (!(err instanceof PasswordFunctionFailed)) throw err;
+        const message = `could not connect to ${config.user}@${displayHost(String(params.host))}:${params.port}/${config.database}: ${err.message}`;
+        throw new ConnectionError(redactSecrets(message, secretsOf(config, tokens)), { cause: err.raw });
+      }
+      if ("failure" in attempt) {
+        failures.push(attempt.failure);
+      } else if (attempt.mismatch === undefined) {
+        void close(fallback);
+        return attempt.connected;
+      } else if (preferStandby && fallback === undefined) {
+        fallback = attempt.connected;
+      } else {
+        void close(attempt.connected);
+        failures.push(mismatchFailure(params, attempt.mismatch));
       }
     }
-    if (round >= rounds || !failures.some((f) => f.kind === "retryable")) throw finalError(config, failures);
+    if (fallback !== undefined) return fallback;
+    if (round >= rounds || !failures.some((f) => f.kind === "retryable")) throw finalError(config, failures, secretsOf(config, tokens));
     await sleep(delay);
     delay *= 2;
   }

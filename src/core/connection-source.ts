@@ -7,6 +7,7 @@
 import type { Config } from "../config.js";
 import { ConfigurationError, PoolTimeout, TscopgError } from "../errors.js";
 import { PgSession } from "./pg-session.js";
+import { callHook, isClean, resetForReuse, Standalones } from "./session-care.js";
 import type { BrokenListener, SessionSource } from "./session-source.js";
 
 /** Tuning for a {@link ConnectionSource}. */
@@ -59,7 +60,7 @@ export class ConnectionSource implements SessionSource {
   private readonly idle: PgSession[] = [];
   private readonly busy = new Set<PgSession>();
   /** Standalone sessions (see {@link standalone}) not ended yet. */
-  private readonly standalones = new Set<PgSession>();
+  private readonly standalones = new Standalones();
   /** Sessions given back and being reset. */
   private readonly resetting = new Set<PgSession>();
   /** Resets and closes in progress, which {@link close} waits for. */
@@ -99,15 +100,7 @@ export class ConnectionSource implements SessionSource {
       this.idle.splice(i, 1);
       this.discard(session);
     }
-    for (const listener of this.brokenListeners) {
-      try {
-        listener(session, reason);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err; // a listener's own error is not the driver's to handle
-        });
-      }
-    }
+    for (const listener of this.brokenListeners) callHook(listener, session, reason);
   }
 
   /** {@inheritDoc SessionSource.onBroken} */
@@ -125,7 +118,8 @@ export class ConnectionSource implements SessionSource {
       this.sharedSession = undefined;
       void s.close();
     }
-    this.sharedOpening ??= this.open(true).then(
+    // Behind a transaction-mode pooler (PgBouncer, Supavisor) statements are not pipelined.
+    this.sharedOpening ??= this.open(this.config.pooler !== "transaction").then(
       (session) => {
         this.sharedOpening = undefined;
         if (this.closed) {
@@ -241,7 +235,7 @@ export class ConnectionSource implements SessionSource {
     if (!this.busy.delete(session)) return;
     if (this.closed || session.broken) {
       this.discard(session);
-    } else if (session.settled() === undefined && session.txStatus === "I" && !session.stateChanged) {
+    } else if (isClean(session)) {
       this.recycle(session);
     } else {
       this.resetting.add(session);
@@ -250,19 +244,9 @@ export class ConnectionSource implements SessionSource {
   }
 
   private async reset(session: PgSession): Promise<void> {
-    let ok = true;
-    try {
-      await session.settled();
-      if (session.txStatus !== "I") await session.command("ROLLBACK");
-      if (session.stateChanged) {
-        await session.command("DISCARD ALL");
-        session.stateChanged = false;
-      }
-    } catch {
-      ok = false;
-    }
+    const ok = await resetForReuse(session);
     this.resetting.delete(session);
-    if (ok && !this.closed && !session.broken) this.recycle(session);
+    if (ok && !this.closed) this.recycle(session);
     else this.discard(session);
   }
 
@@ -280,16 +264,8 @@ export class ConnectionSource implements SessionSource {
   }
 
   /** {@inheritDoc SessionSource.standalone} */
-  async standalone(): Promise<PgSession | undefined> {
-    if (this.closed) return undefined;
-    const session = await PgSession.open(this.config, { pipeline: false, attempts: this.options.connectAttempts ?? 3 });
-    if (this.closed) {
-      await session.close();
-      return undefined;
-    }
-    this.standalones.add(session);
-    session.client.once("end", () => this.standalones.delete(session));
-    return session;
+  standalone(): Promise<PgSession | undefined> {
+    return this.standalones.open(this.config, this.options.connectAttempts ?? 3, () => this.closed);
   }
 
   /** Number of open connections (shared + idle + in use + being reset + standalone). */
@@ -305,7 +281,8 @@ export class ConnectionSource implements SessionSource {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w.fail(new TscopgError("the database handle is closed"));
-    const all: PgSession[] = [...this.idle, ...this.busy, ...this.standalones];
+    const all: PgSession[] = [...this.idle, ...this.busy];
+    const listeners = this.standalones.close();
     this.idle.length = 0;
     this.busy.clear();
     if (this.sharedSession) all.push(this.sharedSession);
@@ -317,7 +294,7 @@ export class ConnectionSource implements SessionSource {
         /* never opened */
       }
     }
-    await Promise.all(all.map((s) => s.close()));
+    await Promise.all([...all.map((s) => s.close()), ...listeners]);
     while (this.background.size > 0) await Promise.all(this.background);
   }
 }

@@ -3,34 +3,22 @@
  * transaction-status guard, pipelined batches, submittables, health, whether its session state changed).
  * @module
  */
-import type { Client, QueryConfig, QueryResult as DriverResult, Submittable as PgSubmittable } from "pg";
+import type { Client, QueryConfig, Submittable as PgSubmittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
 import { changesSessionState } from "../sql/placeholders.js";
 import { AnswerClock, queryTimeoutOf } from "./answer-clock.js";
-import { connectClient, streamOf, type OpenOptions, type Refable } from "./connect.js";
-import { lastResult, type RawResult, type StatementResult } from "./statement-result.js";
+import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable, type ServerRole } from "./connect.js";
+import { runBatch } from "./session-batch.js";
+import { lastResult, type MakeQuery, type RawResult, type StatementResult, type TxStatus } from "./statement-result.js";
 import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
 
 export type { OpenOptions } from "./connect.js";
 export type { StatementResult } from "./statement-result.js";
 export type { Submittable } from "./submittable.js";
 
-/** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
-export type TxStatus = "I" | "T" | "E";
-
+export type { MakeQuery, TxStatus } from "./statement-result.js";
 export { setDefaultQueryTimeout } from "./answer-clock.js";
-
-/**
- * Builds the driver's query object for one statement, given its text, its encoded parameters and the callback
- * that must receive its outcome (default: node-postgres' own query from `{ text, values }`). The synchronous
- * facade's worker passes one that hands rows over as they arrive instead of parsing them.
- * @internal
- */
-export type MakeQuery = (
-  config: { text: string; values: unknown[] | undefined },
-  callback: (err: Error | null, res: DriverResult | DriverResult[]) => void,
-) => PgSubmittable;
 
 /**
  * A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions.
@@ -45,22 +33,18 @@ export class PgSession {
    * ({@link command}) are not looked at. Feature code that changes state in ways the text cannot show sets it.
    */
   stateChanged = false;
+  /** The server's role when the connection was made (when known: PostgreSQL ≥ 14 reports it). */
+  role: ServerRole | undefined;
   /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
   private brokenBy: unknown;
   /** Called once when the session breaks (not when it is closed on purpose). */
   private brokenListeners: ((reason: TscopgError) => void)[] = [];
   private inflight = 0;
-  /**
-   * When the session last made progress (`performance.now()`): an answer arrived, or a statement was sent while
-   * nothing was in flight. A pool reads it to avoid queueing statements behind one that is taking long.
-   */
+  /** When (`performance.now()`) an answer last arrived, or a statement was sent while nothing was in flight. */
   progressAt = 0;
-  /** Milliseconds the last answer took since the one before it (or since it was sent, on an idle session). */
+  /** Milliseconds between the last answer and the one before it (or its sending, on an idle session). */
   answerGap = 0;
-  /** Called after each answer (see {@link watch}). */
   private watcher: (() => void) | undefined;
-  /** Whether the socket is corked until the next tick (pipelined statements written in one tick go in one write). */
-  private corked = false;
   /** Failed statements whose ReadyForQuery has not arrived yet (the next ones belong to them, in order). */
   private readyOwed = 0;
   /** Resolvers waiting for {@link settled}. */
@@ -114,8 +98,10 @@ export class PgSession {
    * @throws ConnectionError naming every host and why it failed.
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
-    const { client, socket } = await connectClient(config, options);
-    return new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
+    const { client, socket, role } = await connectClient(config, options);
+    const session = new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
+    session.role = role;
+    return session;
   }
 
   /**
@@ -127,11 +113,7 @@ export class PgSession {
     return this.shared;
   }
 
-  /**
-   * Switches pipeline mode (a pool's connection moves between shared statements and a single borrower). Only while
-   * nothing is in flight.
-   * @throws TscopgError when statements are in flight.
-   */
+  /** Switches pipeline mode (a pool's connection lent, or shared again); only while nothing is in flight. */
   setPipelined(on: boolean): void {
     if (on === this.shared) return;
     if (this.inflight !== 0) throw new TscopgError("cannot switch pipeline mode while statements are in flight");
@@ -143,7 +125,6 @@ export class PgSession {
   get inFlight(): number {
     return this.inflight;
   }
-
   /** Calls `fn` after each answer (one watcher per session; `undefined` removes it). */
   watch(fn: (() => void) | undefined): void {
     this.watcher = fn;
@@ -362,7 +343,7 @@ export class PgSession {
       }
       resolve(lastResult(res));
     };
-    if (this.shared || this.tempPipeline) this.cork();
+    if (this.shared || this.tempPipeline) corkUntilNextTick(this.sockets[0]!);
     try {
       if (make !== undefined) this.client.query(make({ text, values }, callback));
       else this.client.query({ text, values } as QueryConfig, callback);
@@ -373,22 +354,6 @@ export class PgSession {
       this.end();
       reject(toTscopgError(err));
     }
-  }
-
-  /**
-   * Holds the socket's writes until the next tick: the statements pipelined in this tick (many callers resumed at
-   * once) leave in one write instead of one per statement.
-   */
-  private cork(): void {
-    if (this.corked) return;
-    const stream = this.sockets[0] as { cork?(): void; uncork?(): void };
-    if (stream.cork === undefined || stream.uncork === undefined) return;
-    this.corked = true;
-    stream.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      stream.uncork!();
-    });
   }
 
   private repair(): void {
@@ -402,47 +367,18 @@ export class PgSession {
   }
 
   /**
-   * Runs the same statement once per parameter list, pipelined: all statements are written at once and the
-   * results read back together, so N statements cost about one round trip. With `atomic`, the batch is
-   * wrapped in BEGIN/COMMIT and is all-or-nothing; on a session already inside a transaction the batch simply
-   * joins it. Resolves with the summed row counts; rejects with the first statement's error.
+   * Runs the same statement once per parameter list, pipelined (see {@link runBatch}): N statements cost about one
+   * round trip. With `atomic`, all-or-nothing. Resolves with the summed row counts.
    */
-  async batch(text: string, valuesList: unknown[][], atomic: boolean): Promise<number> {
-    if (valuesList.length === 0) return 0;
-    if (!this.pipelined && !this.stateChanged) this.stateChanged = changesSessionState(text);
-    if (!this.pipelined && this.inflight === 0) {
-      // A plain connection that is idle: switch to pipeline mode for this batch; `finish` switches back
-      // once the last statement has answered.
+  batch(text: string, valuesList: unknown[][], atomic: boolean): Promise<number> {
+    if (valuesList.length === 0) return Promise.resolve(0);
+    if (!this.shared && !this.stateChanged) this.stateChanged = changesSessionState(text);
+    if (!this.shared && this.inflight === 0) {
+      // A plain connection that is idle: pipeline mode for this batch; `end` switches back after the last answer.
       this.tempPipeline = true;
       (this.client as unknown as { pipeline: boolean }).pipeline = true;
     }
-    const wrap = atomic && this.txStatus === "I";
-    const promises: Promise<StatementResult>[] = [];
-    const add = (t: string, v?: unknown[]) =>
-      promises.push(new Promise((res, rej) => this.send(t, v, true, res, rej)));
-    // Everything below is written synchronously, so nothing else can interleave on a shared connection.
-    if (wrap) add("BEGIN");
-    for (const values of valuesList) add(text, values);
-    if (wrap) add("COMMIT");
-    const settled = await Promise.allSettled(promises);
-    let total = 0;
-    let firstError: unknown;
-    const from = wrap ? 1 : 0;
-    const to = wrap ? settled.length - 1 : settled.length;
-    for (let i = from; i < to; i++) {
-      const s = settled[i]!;
-      if (s.status === "rejected") {
-        firstError ??= s.reason;
-      } else total += s.value.rowCount ?? 0;
-    }
-    if (wrap) {
-      const begin = settled[0]!;
-      if (begin.status === "rejected") throw begin.reason;
-      const commit = settled[settled.length - 1]!;
-      if (commit.status === "rejected") firstError ??= commit.reason;
-    }
-    if (firstError) throw firstError;
-    return total;
+    return runBatch(this.txStatus, text, valuesList, atomic, (t, v) => new Promise((res, rej) => this.send(t, v, true, res, rej)));
   }
 
   /** Closes the connection gracefully (waits for statements in flight). */

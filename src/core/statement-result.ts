@@ -2,7 +2,7 @@
  * What a statement produced, as a session hands it on.
  * @module
  */
-import type { QueryResult } from "pg";
+import type { QueryResult, Submittable as PgSubmittable } from "pg";
 
 /** What a statement produced: rows plus the command tag's facts. */
 export interface StatementResult {
@@ -26,3 +26,17 @@ export function lastResult(r: RawResult): StatementResult {
   for (let i = r.length - 1; i >= 0; i--) if (r[i]!.fields.length > 0) return r[i] as unknown as StatementResult;
   return r[r.length - 1] as unknown as StatementResult;
 }
+
+/** Transaction status as reported by the server: idle, in transaction, in a failed transaction. */
+export type TxStatus = "I" | "T" | "E";
+
+/**
+ * Builds the driver's query object for one statement, given its text, its encoded parameters and the callback
+ * that must receive its outcome (default: node-postgres' own query from `{ text, values }`). The synchronous
+ * facade's worker passes one that hands rows over as they arrive instead of parsing them.
+ * @internal
+ */
+export type MakeQuery = (
+  config: { text: string; values: unknown[] | undefined },
+  callback: (err: Error | null, res: QueryResult | QueryResult[]) => void,
+) => PgSubmittable;

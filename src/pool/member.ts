@@ -50,6 +50,11 @@ export class Member {
     return !this.lent && !this.retiring && this.reserved === 0 && this.session.inFlight === 0 && !this.session.broken;
   }
 
+  /** Whether it can be closed now: not lent, nothing in flight or promised. */
+  get quiet(): boolean {
+    return !this.lent && this.reserved === 0 && this.session.inFlight === 0;
+  }
+
   /** Whether it may take independent statements. */
   get shareable(): boolean {
     return !this.lent && !this.draining && !this.retiring && !this.session.broken;

@@ -48,16 +48,10 @@ export class PoolCounters {
   closed = 0;
   errors = 0;
   timeouts = 0;
-  longestWaitMs = 0;
 
-  /** Records a wait. */
-  waited(ms: number): void {
-    if (ms > this.longestWaitMs) this.longestWaitMs = ms;
-  }
-
-  /** The counters with `state`. */
-  stats(state: PoolState): PoolStats {
+  /** The counters with `state` and the longest wait. */
+  stats(state: PoolState, longestWaitMs: number): PoolStats {
     const { requests, created, closed, errors, timeouts } = this;
-    return { ...state, requests, created, closed, errors, timeouts, longestWaitMs: Math.round(this.longestWaitMs) };
+    return { ...state, requests, created, closed, errors, timeouts, longestWaitMs: Math.round(longestWaitMs) };
   }
 }

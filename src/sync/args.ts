@@ -6,7 +6,7 @@
  * async API would, so both sides give the same result or the same error.
  * @module
  */
-import { encodeValue } from "./codecs.js";
+import { encodeValue, refuseFunctionPassword } from "./codecs.js";
 import "./signal-codec.js"; // AbortSignal options (cancellation)
 import type { CallContext } from "./bridge.js";
 import { encodeParamSet, paramsForWorker } from "./params.js";
@@ -38,6 +38,15 @@ const preparers = new Map<string, (args: unknown[]) => unknown[] | undefined>();
 /** Registers the preparer of `method`'s arguments (answering `undefined` leaves them as they are). */
 export function registerArgPreparer(method: string, prepare: (args: unknown[]) => unknown[] | undefined): void {
   preparers.set(method, prepare);
+}
+
+// Connection settings given as a plain object (`new Database(init)`, `Database.create(name, init)`) (a Config goes through its codec, which refuses it too): a password
+// function cannot serve the worker (see refuseFunctionPassword).
+for (const [method, at] of [["constructor", 0], ["create", 1]] as const) {
+  registerArgPreparer(method, (args) => {
+    refuseFunctionPassword(args[at]);
+    return undefined;
+  });
 }
 
 /** Objects that structured cloning copies faithfully although they are iterable. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { Config, type ConfigInit } from "../config.js";
-import { ParameterError } from "../errors.js";
+import { ConfigurationError, ParameterError } from "../errors.js";
 
 /** How values of one class cross the boundary. */
 export interface TransportCodec<T = unknown, W = unknown> {
@@ -35,10 +35,29 @@ export function registerCodec<T, W>(codec: TransportCodec<T, W>): void {
   codecs.set(codec.name, codec as TransportCodec);
 }
 
+/**
+ * Refuses a password function on its way to the worker (in a Config, or in a plain ConfigInit `value`): the worker
+ * opens connections whenever it needs one — a pool refilling in the background, a reconnect — while this thread
+ * may be running other code rather than waiting in a call, so it could not call the function back. A password
+ * function needs `AsyncDatabase`.
+ * @throws {@link ConfigurationError} when `value` has a function password.
+ */
+export function refuseFunctionPassword(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  if (typeof (value as { password?: unknown }).password !== "function") return;
+  throw new ConfigurationError(
+    "the synchronous facade cannot use a password function (its worker thread opens connections while this thread " +
+      "is not waiting in a call, so nothing could call the function): pass the password as a string, or use AsyncDatabase",
+  );
+}
+
 registerCodec<Config, ConfigInit>({
   name: "Config",
   test: (v): v is Config => v instanceof Config,
-  encode: (c) => c.toInit(),
+  encode: (c) => {
+    refuseFunctionPassword(c);
+    return c.toInit();
+  },
   decode: (init) => new Config(init),
 });
 
