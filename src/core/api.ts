@@ -63,6 +63,12 @@ export interface ExecuteOptions {
    * cancel request; `QueryCanceled`). Works on both sides (async: the same as `signal: AbortSignal.timeout(ms)`).
    */
   timeout?: number | undefined;
+  /**
+   * The statement only reads: on a pool given several hosts, outside a transaction, it may run on a standby (the
+   * least loaded one that is up; the primary when none is). See `AsyncPooledDatabase.replicas`. Elsewhere it
+   * changes nothing.
+   */
+  readOnly?: boolean | undefined;
 }
 
 /** Options of `executeMany`. */

@@ -7,7 +7,7 @@
 import type { Config } from "../config.js";
 import { ConfigurationError, PoolTimeout, TscopgError } from "../errors.js";
 import { PgSession } from "./pg-session.js";
-import { callHook, isClean, resetForReuse, Standalones } from "./session-care.js";
+import { callHook, isClean, resetForReuse, Standalones, Tasks } from "./session-care.js";
 import type { BrokenListener, SessionSource } from "./session-source.js";
 
 /** Tuning for a {@link ConnectionSource}. */
@@ -64,7 +64,7 @@ export class ConnectionSource implements SessionSource {
   /** Sessions given back and being reset. */
   private readonly resetting = new Set<PgSession>();
   /** Resets and closes in progress, which {@link close} waits for. */
-  private readonly background = new Set<Promise<void>>();
+  private readonly background = new Tasks();
   private readonly brokenListeners = new Set<BrokenListener>();
   /** Dedicated connections open or being opened (idle, busy, being reset, connecting): at most maxConnections. */
   private dedicated = 0;
@@ -214,15 +214,9 @@ export class ConnectionSource implements SessionSource {
   private discard(session: PgSession): void {
     this.dedicated--;
     this.grantNext();
-    this.track(session.close());
+    this.background.add(session.close());
   }
 
-  /** Keeps `task` (which never rejects) for {@link close} to wait for. */
-  private track(task: Promise<void>): void {
-    this.background.add(task);
-    const done = () => void this.background.delete(task);
-    task.then(done, done);
-  }
 
   /**
    * Takes a dedicated session back and returns at once. A broken session is closed. A healthy one that is idle,
@@ -239,7 +233,7 @@ export class ConnectionSource implements SessionSource {
       this.recycle(session);
     } else {
       this.resetting.add(session);
-      this.track(this.reset(session));
+      this.background.add(this.reset(session));
     }
   }
 
@@ -295,6 +289,6 @@ export class ConnectionSource implements SessionSource {
       }
     }
     await Promise.all([...all.map((s) => s.close()), ...listeners]);
-    while (this.background.size > 0) await Promise.all(this.background);
+    await this.background.drain();
   }
 }

@@ -14,10 +14,8 @@ import { lastResult, type MakeQuery, type RawResult, type StatementResult, type 
 import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
 
 export type { OpenOptions } from "./connect.js";
-export type { StatementResult } from "./statement-result.js";
+export type { MakeQuery, StatementResult, TxStatus } from "./statement-result.js";
 export type { Submittable } from "./submittable.js";
-
-export type { MakeQuery, TxStatus } from "./statement-result.js";
 export { setDefaultQueryTimeout } from "./answer-clock.js";
 
 /**

@@ -71,3 +71,20 @@ export class Standalones {
     return closing;
   }
 }
+
+/** Background work a source must wait for when it closes (resets, closes, connection attempts): never rejects. */
+export class Tasks {
+  private readonly pending = new Set<Promise<void>>();
+
+  /** Keeps `task` (which must not reject) until it settles. */
+  add(task: Promise<void>): void {
+    this.pending.add(task);
+    const done = () => void this.pending.delete(task);
+    task.then(done, done);
+  }
+
+  /** Resolves once every task (including those added meanwhile) has settled. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+}

@@ -5,13 +5,14 @@
  */
 import type { Config, ConfigInit } from "../config.js";
 import { ParameterError, TscopgError } from "../errors.js";
-import { changesSessionState } from "../sql/placeholders.js";
+import { changesSessionState, transactionControl } from "../sql/placeholders.js";
 import type { ConnectOptions, ExecuteOptions } from "../core/api.js";
 import type { PgSession } from "../core/pg-session.js";
 import type { AsyncConnection } from "../core/async-connection.js";
 import { AsyncDatabase, HANDLE_OPTION_KINDS, type HandleOptions } from "../core/async-database.js";
 import type { SessionSource } from "../core/session-source.js";
 import { PoolSource } from "./pool-source.js";
+import { ReplicaRouter, ReplicaView } from "./replicas.js";
 import { poolSettings, type PoolSettingsInit } from "./settings.js";
 import type { PoolStats } from "./stats.js";
 
@@ -45,6 +46,7 @@ function seconds(method: string, value: number | undefined, fallback: number): n
 export class AsyncPooledDatabase extends AsyncDatabase {
   /** Set by {@link _createSessionSource} (during the base constructor: `declare` keeps it from being reset). */
   declare private pool: PoolSource;
+  #replicas: { view: ReplicaView; router: ReplicaRouter } | undefined;
 
   /** Creates a pool. No connection is opened until {@link open} or the first call. */
   constructor(config?: Config | ConfigInit | string, options: PoolOptions = {}) {
@@ -53,7 +55,10 @@ export class AsyncPooledDatabase extends AsyncDatabase {
 
   /** @internal */
   protected override _createSessionSource(config: Config, options: object): SessionSource {
-    this.pool = new PoolSource(config, poolSettings(options as PoolOptions, HANDLE_OPTION_KINDS), this);
+    // Given several hosts, the pool's own connections go to the one that takes writes (unless told otherwise);
+    // read-only work can go to the others (see `replicas`).
+    const primary = config.hosts.length > 1 && config.targetSessionAttrs === "any" ? config.with({ targetSessionAttrs: "read-write" }) : config;
+    this.pool = new PoolSource(primary, poolSettings(options as PoolOptions, HANDLE_OPTION_KINDS), this);
     return this.pool;
   }
 
@@ -64,7 +69,9 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    * @internal
    */
   override _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
-    if ((options?.autocommit === true || !this._inTransaction()) && changesSessionState(sql)) {
+    const outside = options?.autocommit === true || !this._inTransaction();
+    if (outside && options?.readOnly === true && transactionControl(sql) === 0) return this.#replicaRouter().shared();
+    if (outside && changesSessionState(sql)) {
       throw new TscopgError(
         "this statement changes session state, which on a pool would change one of its connections only (and the next " +
           "statement may run on another): use pool.connection() for session settings, listen() for LISTEN, or " +
@@ -72,6 +79,27 @@ export class AsyncPooledDatabase extends AsyncDatabase {
       );
     }
     return super._sessionFor(options, sql);
+  }
+
+  /**
+   * The pool's read replicas: every method of a database, with independent statements run on a standby of the
+   * configured hosts (the least loaded one that is up), or on the primary when none is. Transactions, connections,
+   * COPY, cursors, streams and LISTEN use the primary. The same as passing `{ readOnly: true }` to a query method.
+   */
+  get replicas(): AsyncDatabase {
+    return this.#replicaView().view;
+  }
+
+  #replicaView(): { view: ReplicaView; router: ReplicaRouter } {
+    if (this.#replicas === undefined) {
+      const router = new ReplicaRouter(this.pool, this.pool.settingsCopy(), this);
+      this.#replicas = { view: new ReplicaView(this.config, { router } as never), router };
+    }
+    return this.#replicas;
+  }
+
+  #replicaRouter(): ReplicaRouter {
+    return this.#replicaView().router;
   }
 
   /**
@@ -125,6 +153,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    * statements in flight get up to `timeout` seconds (default 5) to finish; then every connection is closed.
    */
   override async close(timeout = 5): Promise<void> {
-    await this.pool.closeWithin(seconds("close", timeout, 5));
+    const ms = seconds("close", timeout, 5);
+    await Promise.all([this.pool.closeWithin(ms), this.#replicas?.router.close()]);
   }
 }

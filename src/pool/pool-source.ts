@@ -2,20 +2,18 @@
  * The pool's {@link SessionSource}: up to `maxSize` connections, each either shared by independent statements
  * (pipelined) or lent to one borrower (a transaction, a connection, COPY, a cursor, a check).
  *
- * Scheduling. Independent statements fill one connection's pipeline before the next is used: pipelining depth,
- * not connection count, is what makes small statements fast (one connection with 10 in flight beats 10 with one
- * each). A connection takes statements up to its depth limit, which shrinks when the server is slow to answer
- * each (so heavy statements spread over more connections and server processes), and takes none while it is
- * stalled (no answer for a while: a statement is taking long), so nothing queues behind a slow statement that
- * another connection could run now. When no connection can take a statement, it waits in the pool's queue, at
- * most `timeout`. Borrowers get a connection with nothing in flight; when none is free and the pool is full, one
- * connection is drained for them (it takes no new statements and is lent once the ones in flight have answered).
+ * Independent statements fill one connection's pipeline (up to `pipelineDepth`) before the next is used: depth,
+ * not connection count, makes small statements fast. A stalled connection (no answer for a while: a statement is
+ * taking long) takes none, so nothing queues behind a slow statement that another connection could run now; when
+ * no connection can take a statement, it waits in the pool's queue, at most `timeout`. Borrowers get a connection
+ * with nothing in flight; when none is free and the pool is full, one is drained for them (it takes no new
+ * statements and is lent once the ones in flight have answered).
  * @module
  */
 import type { Config } from "../config.js";
 import { PoolTimeout, TscopgError } from "../errors.js";
 import { PgSession } from "../core/pg-session.js";
-import { callHook, isClean, resetForReuse, Standalones } from "../core/session-care.js";
+import { callHook, isClean, resetForReuse, Standalones, Tasks } from "../core/session-care.js";
 import type { BrokenListener, SessionSource } from "../core/session-source.js";
 import { Member } from "./member.js";
 import { Members } from "./members.js";
@@ -23,7 +21,7 @@ import { checkSizes, type PoolSettings } from "./settings.js";
 import { PoolCounters, type PoolStats } from "./stats.js";
 import { isTransientConnectError, describePool } from "./state.js";
 import { Opener } from "./opener.js";
-import { WaitQueue, type Waiter } from "./wait-queue.js";
+import { Readiness, WaitQueue, type Waiter } from "./wait-queue.js";
 
 const CLOSED = "the pool is closed";
 
@@ -31,9 +29,9 @@ const CLOSED = "the pool is closed";
 export class PoolSource implements SessionSource {
   private readonly members = new Members();
   private readonly waiters = new WaitQueue();
-  private readonly readyWaiters = new Set<() => void>();
+  private readonly ready = new Readiness();
   private readonly standalones = new Standalones();
-  private readonly background = new Set<Promise<void>>();
+  private readonly background = new Tasks();
   private readonly brokenListeners = new Set<BrokenListener>();
   private readonly opener: Opener;
   readonly counters = new PoolCounters();
@@ -57,7 +55,7 @@ export class PoolSource implements SessionSource {
       config,
       !this.single,
       { opened: (session) => this.opened(session), failed: (err) => this.openFailed(err), retry: () => this.grow(0) },
-      (task) => this.track(task),
+      (task) => this.background.add(task),
     );
   }
 
@@ -91,17 +89,34 @@ export class PoolSource implements SessionSource {
     session.onBroken((reason) => this.broke(m, reason));
     session.watch(() => this.answered(m));
     this.members.add(m);
-    if (this.members.size >= this.settings.minSize) {
-      for (const ready of this.readyWaiters) ready();
-    }
+    if (this.members.size >= this.settings.minSize) this.ready.notify();
     this.serve();
   }
 
   private openFailed(error: Error): void {
     this.counters.errors++;
     callHook(this.settings.onError, { kind: "connect", error });
-    // Authentication, a missing database, …: no wait will change that, so the callers waiting hear it now.
-    if (!isTransientConnectError(error)) this.waiters.rejectAll(error);
+    // Authentication, a missing database, …: no wait will change that, so the callers waiting hear it now. So do
+    // they, on a pool that fails fast (a standby's, whose callers have somewhere else to go), when it has nothing.
+    const empty = this.members.size === 0 && this.opener.opening === 0;
+    if (!isTransientConnectError(error) || (this.settings.failFast && empty)) this.waiters.rejectAll(error);
+  }
+
+  /** Whether the pool has no connection and its last attempt to open one failed. */
+  get down(): boolean {
+    return this.members.size === 0 && this.opener.failingSince !== undefined;
+  }
+
+  /** Tries to open a connection in the background (once the pause after a failure is over). */
+  wake(): void {
+    if (!this.started) this.start();
+    this.grow(1);
+  }
+
+  /** How busy it is: statements in flight, connections lent, calls waiting. */
+  get load(): number {
+    const s = this.members.state();
+    return s.inFlight + s.lent + this.waiters.length;
   }
 
   /** A connection for an independent statement: at once when one can take it well, else after waiting in line. */
@@ -158,7 +173,7 @@ export class PoolSource implements SessionSource {
       this.giveBack(m);
     } else {
       this.resetting++;
-      this.track(this.reset(m));
+      this.background.add(this.reset(m));
     }
     this.serve();
   }
@@ -270,7 +285,7 @@ export class PoolSource implements SessionSource {
   private forget(session: PgSession): void {
     this.counters.closed++;
     session.watch(undefined);
-    this.track(session.close());
+    this.background.add(session.close());
   }
 
   /** Periodic upkeep: replaces old connections, closes idle ones beyond `minSize`, keeps `minSize` open. */
@@ -297,6 +312,11 @@ export class PoolSource implements SessionSource {
     return this.standalones.open(this.config, 3, () => this.closed);
   }
 
+  /** A copy of the settings (for the pools of its standbys). */
+  settingsCopy(): PoolSettings {
+    return { ...this.settings };
+  }
+
   /** The pool's `timeout`, in ms. */
   get timeoutMs(): number {
     return this.settings.timeoutMs;
@@ -312,18 +332,8 @@ export class PoolSource implements SessionSource {
     if (this.closed) return Promise.reject(new TscopgError(CLOSED));
     this.start();
     if (this.members.size >= this.settings.minSize) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.readyWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.readyWaiters.delete(done);
-        reject(this.timeoutError(`the pool did not open its ${this.settings.minSize} connections within ${timeoutMs / 1000} s`, 0));
-      }, timeoutMs);
-      this.readyWaiters.add(done);
-    });
+    const what = `the pool did not open its ${this.settings.minSize} connections within ${timeoutMs / 1000} s`;
+    return this.ready.wait(timeoutMs, () => this.timeoutError(what, 0));
   }
 
   /** Changes the sizes: connections beyond the new maximum close once nothing runs on them. */
@@ -339,17 +349,12 @@ export class PoolSource implements SessionSource {
   /** Tests each connection nobody is using (one round trip each, lent while tested); broken ones are replaced. */
   async check(): Promise<void> {
     const idle = this.members.list.filter((m) => m.free && !m.draining);
-    await Promise.all(
-      idle.map(async (m) => {
-        this.lend(m);
-        try {
-          await m.session.command("SELECT 1");
-        } catch {
-          /* broken: release() discards it */
-        }
-        this.release(m.session);
-      }),
-    );
+    const test = async (m: Member) => {
+      this.lend(m);
+      await m.session.command("SELECT 1").catch(() => undefined); // a broken one is discarded by release()
+      this.release(m.session);
+    };
+    await Promise.all(idle.map(test));
     this.grow(0);
   }
 
@@ -371,7 +376,7 @@ export class PoolSource implements SessionSource {
    */
   async closeWithin(graceMs: number): Promise<void> {
     if (this.closed) {
-      while (this.background.size > 0) await Promise.all(this.background);
+      await this.background.drain();
       return;
     }
     this.closed = true;
@@ -386,14 +391,8 @@ export class PoolSource implements SessionSource {
       if (m.session.inFlight > 0 || m.lent) m.session._cutOff("the pool was closed", "ECONNRESET");
       this.forget(m.session);
     }
-    for (const closing of this.standalones.close()) this.track(closing);
-    while (this.background.size > 0) await Promise.all(this.background);
+    for (const closing of this.standalones.close()) this.background.add(closing);
+    await this.background.drain();
   }
 
-  /** Keeps `task` (which never rejects) for {@link closeWithin} to wait for. */
-  private track(task: Promise<void>): void {
-    this.background.add(task);
-    const done = () => void this.background.delete(task);
-    task.then(done, done);
-  }
 }

@@ -64,6 +64,8 @@ export interface PoolSettings {
   reconnectFailed: ((pool: unknown) => void) | undefined;
   onError: ((event: PoolErrorEvent) => void) | undefined;
   pipelineDepth: number;
+  /** Waiting calls fail at once when a connection cannot be opened and none is open (a standby's pool). */
+  failFast?: boolean | undefined;
 }
 
 /** The option keys of a pool and their kinds. */

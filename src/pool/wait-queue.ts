@@ -63,3 +63,29 @@ export class WaitQueue {
     }
   }
 }
+
+/** Calls waiting until the pool has opened its `minSize` connections (`wait()`, `open()`). */
+export class Readiness {
+  private readonly waiting = new Set<() => void>();
+
+  /** Resolves at the next {@link notify}; rejects with `timedOut()` after `timeoutMs`. */
+  wait(timeoutMs: number, timedOut: () => Error): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(done);
+        reject(timedOut());
+      }, timeoutMs);
+      this.waiting.add(done);
+    });
+  }
+
+  /** The pool is ready: every waiting call resolves. */
+  notify(): void {
+    for (const done of this.waiting) done();
+  }
+}
