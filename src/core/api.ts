@@ -7,6 +7,7 @@ import type { QueryParams } from "../sql/placeholders.js";
 import type { AsyncConnection } from "./async-connection.js";
 import type { AsyncCursor } from "./async-cursor.js";
 import type { AsyncTransaction } from "./async-transaction.js";
+import type { TransactionOptions } from "./tx-options.js";
 
 /** `"async"` for AsyncDatabase and friends, `"sync"` for the blocking facade. */
 export type Mode = "async" | "sync";
@@ -147,16 +148,20 @@ export interface TransactionStarter<M extends Mode, K extends ResourceKinds = As
   /**
    * Begins a transaction (or a savepoint, when one is already open) and returns it: call `commit()`, or it rolls
    * back when disposed — `await using tx = await db.transaction()` on AsyncDatabase, `using tx = db.transaction()`
-   * on the synchronous Database.
+   * on the synchronous Database. `options` may set how it begins (`isolation`, `readOnly`, `deferrable`; refused
+   * on a savepoint); `retry` needs the callback form.
    */
-  transaction(): Out<M, K["transaction"]>;
+  transaction(options?: TransactionOptions): Out<M, K["transaction"]>;
   /**
    * Runs `fn` inside a transaction (a savepoint when nested): commits when it returns, rolls back when it throws,
    * and gives back what it returned. While it runs, the database's own query methods join the transaction. On
    * AsyncDatabase `fn` may be `async` (its Promise is awaited); on the synchronous Database it must be a plain
-   * function (an `async` one is a type error).
+   * function (an `async` one is a type error). With `options.retry`, `fn` runs again in a new transaction when the
+   * transaction fails with a serialization failure or a deadlock (see {@link TransactionOptions.retry}).
    */
-  transaction<T>(fn: (tx: K["transaction"]) => CallbackResult<M, T>): Out<M, T>;
+  transaction<T>(fn: (tx: K["transaction"]) => CallbackResult<M, T>, options?: TransactionOptions): Out<M, T>;
+  /** {@link transaction}`(fn, options)`, in the order of `connect(options, fn)`. */
+  transaction<T>(options: TransactionOptions, fn: (tx: K["transaction"]) => CallbackResult<M, T>): Out<M, T>;
 }
 
 /** A transaction or savepoint. */

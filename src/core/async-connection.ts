@@ -9,9 +9,11 @@ import { AsyncTransaction, failedCommit } from "./async-transaction.js";
 import type { PgSession } from "./pg-session.js";
 import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
+import type { QueryHooks } from "./query-hooks.js";
+import type { BeginOptions } from "./tx-options.js";
 import { ChildSlot, endedWhileCallbackRuns } from "./child-slot.js";
 import { Queryable } from "./queryable.js";
-import { runScoped, type Finishable } from "./scoped.js";
+import type { Finishable } from "./scoped.js";
 
 /**
  * A connection of its own (not the database's shared one), able to run transactions, COPY and cursors.
@@ -32,8 +34,10 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     autocommit: boolean,
     private readonly release: (session: PgSession) => void,
     private readonly own: OwnSessionRunner,
+    hooks: QueryHooks | undefined,
   ) {
     super();
+    this._hooks = hooks;
     this.#autocommit = autocommit;
   }
 
@@ -89,22 +93,14 @@ export class AsyncConnection extends Queryable implements ConnectionApi<"async">
     return beginning.then(() => session);
   }
 
-  transaction(): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
+  /** @inheritDoc Queryable._openTransaction */
+  async _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction> {
     for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
     const session = this.#live();
     // Inside the connection's own transaction this is a savepoint of it; else a transaction of its own.
-    const tx = await AsyncTransaction.open(session, {
-      owner: undefined,
-      parent: undefined,
-      depth: this.inTransaction ? 1 : 0,
-      slot: this.#children,
-      scoped: fn !== undefined,
-      onEnd: undefined,
-      own: this.own,
-    });
-    return fn ? runScoped(tx, fn, tx) : tx;
+    const depth = this.inTransaction ? 1 : 0;
+    const place = { owner: undefined, parent: undefined, depth, slot: this.#children, scoped, onEnd: undefined, own: this.own, hooks: this._hooks };
+    return AsyncTransaction.open(session, place, begin);
   }
   /** A cursor over this connection (closing the cursor leaves the connection open). */
   async cursor(): Promise<AsyncCursor> {

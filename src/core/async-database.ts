@@ -14,11 +14,16 @@ import { AsyncTransaction } from "./async-transaction.js";
 import { ConnectionSource, type ConnectionSourceOptions } from "./connection-source.js";
 import type { PgSession } from "./pg-session.js";
 import { Queryable } from "./queryable.js";
+import { HOOK_OPTION_KINDS, queryHooks, type HookOptions } from "./query-hooks.js";
 import { ambientTransaction, runScoped, splitScopedArgs } from "./scoped.js";
 import type { OwnSessionRunner, SessionSource } from "./session-source.js";
+import type { BeginOptions } from "./tx-options.js";
 
 /** Options every database handle takes, pooled or not (hooks). */
-export interface HandleOptions {}
+export interface HandleOptions extends HookOptions {}
+
+/** The kinds of {@link HandleOptions}' keys, for `checkOptions` (a pool checks them with its own). */
+export const HANDLE_OPTION_KINDS = HOOK_OPTION_KINDS;
 
 /** Tuning of a database handle. */
 export interface DatabaseOptions extends ConnectionSourceOptions, HandleOptions {}
@@ -72,6 +77,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   /** Creates a handle. No connection is opened until the first statement. */
   constructor(config?: Config | ConfigInit | string, options: DatabaseOptions = {}) {
     super();
+    this._hooks = queryHooks(new.target.name, options);
     this.#config = toConfig(config);
     this.#source = this._createSessionSource(this.#config, options);
   }
@@ -158,25 +164,15 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     return this.#source.shared();
   }
 
-  transaction(): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
+  /** @inheritDoc Queryable._openTransaction */
+  async _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction> {
     const ambient = ambientTransaction.getStore();
-    if (ambient !== undefined && ambient.owner === this && !ambient.finished) {
-      return fn ? ambient.transaction(fn) : ambient.transaction();
-    }
+    // Inside one of its transaction callbacks: a savepoint of that transaction.
+    if (ambient !== undefined && ambient.owner === this && !ambient.finished) return ambient._openTransaction(begin, scoped);
     const source = this.#source;
     const session = await source.acquire();
-    const tx = await AsyncTransaction.open(session, {
-      owner: this,
-      parent: undefined,
-      depth: 0,
-      slot: undefined,
-      scoped: fn !== undefined,
-      onEnd: () => source.release(session),
-      own: this.#own,
-    });
-    return fn ? runScoped(tx, fn, tx) : tx;
+    const place = { owner: this, parent: undefined, depth: 0, slot: undefined, scoped, onEnd: () => source.release(session), own: this.#own, hooks: this._hooks };
+    return AsyncTransaction.open(session, place, begin);
   }
 
   /** @inheritDoc Queryable._withPlainSession */
@@ -224,7 +220,7 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
   ): Promise<AsyncConnection | T> {
     const [options, fn] = splitScopedArgs<ConnectOptions, (conn: AsyncConnection) => T | PromiseLike<T>>("connect", CONNECT_OPTIONS, a, b);
     const source = this.#source;
-    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s), this.#own);
+    const conn = new AsyncConnection(await source.acquire(), options?.autocommit ?? false, (s) => source.release(s), this.#own, this._hooks);
     return fn ? runScoped(conn, fn) : conn;
   }
 

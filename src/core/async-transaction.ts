@@ -9,8 +9,10 @@ import { ChildSlot, endedWhileCallbackRuns, type Nested } from "./child-slot.js"
 import type { PgSession } from "./pg-session.js";
 import { closePortals } from "./server-cursor.js";
 import type { OwnSessionRunner } from "./session-source.js";
+import type { QueryHooks } from "./query-hooks.js";
 import { Queryable } from "./queryable.js";
-import { runScoped, type Finishable } from "./scoped.js";
+import type { Finishable } from "./scoped.js";
+import { beginStatement, modesOnSavepoint, type BeginOptions } from "./tx-options.js";
 
 /** The error of a commit that found a failed statement: what was to be committed was rolled back instead. */
 export function failedCommit(what: "transaction" | "savepoint"): InFailedSqlTransaction {
@@ -36,6 +38,8 @@ interface Placement {
   onEnd: (() => void) | undefined;
   /** Runs statements on a session of the database's source, outside this transaction. */
   own: OwnSessionRunner;
+  /** The database handle's query hooks. */
+  hooks: QueryHooks | undefined;
 }
 
 /**
@@ -63,6 +67,7 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     place: Placement,
   ) {
     super();
+    this._hooks = place.hooks;
     this.#place = place;
     this.#depth = place.depth;
     this.#name = this.#depth === 0 ? "" : session.nextSavepointName();
@@ -84,15 +89,16 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
   }
 
   /**
-   * Sends `sql` (BEGIN, or SAVEPOINT for a savepoint) and returns the transaction, which then occupies
-   * `place.slot`; on failure it is dropped (and `onEnd` called).
+   * Sends BEGIN (with `begin`'s modes), or SAVEPOINT for a savepoint, and returns the transaction, which then
+   * occupies `place.slot`; on failure it is dropped (and `onEnd` called).
    * @internal
    */
-  static async open(session: PgSession, place: Placement): Promise<AsyncTransaction> {
+  static async open(session: PgSession, place: Placement, begin?: BeginOptions): Promise<AsyncTransaction> {
+    if (begin !== undefined && place.depth > 0) throw modesOnSavepoint();
     const tx = new AsyncTransaction(session, place);
     place.slot?.take(tx, place.scoped);
     try {
-      await session.command(tx.#depth === 0 ? "BEGIN" : `SAVEPOINT ${tx.#name}`);
+      await session.command(tx.#depth === 0 ? beginStatement(begin) : `SAVEPOINT ${tx.#name}`);
     } catch (err) {
       tx.#finished = true;
       place.slot?.release(tx);
@@ -164,21 +170,12 @@ export class AsyncTransaction extends Queryable implements TransactionApi<"async
     return this.#place.own.standalone();
   }
 
-  transaction(): Promise<AsyncTransaction>;
-  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
-  async transaction<T>(fn?: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<AsyncTransaction | T> {
+  /** @inheritDoc Queryable._openTransaction */
+  async _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction> {
     for (let wait = this.#children.wait(); wait !== undefined; wait = this.#children.wait()) await wait;
     const session = this.#live();
-    const child = await AsyncTransaction.open(session, {
-      owner: this.#place.owner,
-      parent: this,
-      depth: this.#depth + 1,
-      slot: this.#children,
-      scoped: fn !== undefined,
-      onEnd: undefined,
-      own: this.#place.own,
-    });
-    return fn ? runScoped(child, fn, child) : child;
+    const place = { ...this.#place, parent: this, depth: this.#depth + 1, slot: this.#children, scoped, onEnd: undefined };
+    return AsyncTransaction.open(session, place, begin);
   }
 
   /**

@@ -6,7 +6,17 @@
 import { ParameterError } from "../errors.js";
 
 /** The kinds an option value may have: `array` is an array, `object` a plain object, `date` a `Date`, `signal` an `AbortSignal`. */
-type BaseKind = "string" | "boolean" | "number" | "function" | "array" | "object" | "string|array" | "date|string" | "signal";
+type BaseKind =
+  | "string"
+  | "boolean"
+  | "number"
+  | "function"
+  | "array"
+  | "object"
+  | "string|array"
+  | "date|string"
+  | "signal"
+  | "boolean|number|object";
 /** An option's kind; a trailing `?` also allows `null`. */
 export type OptionKind = BaseKind | `${BaseKind}?`;
 
@@ -22,6 +32,8 @@ function hasKind(value: unknown, kind: BaseKind): boolean {
       return typeof value === "string" || value instanceof Date;
     case "signal":
       return value instanceof AbortSignal;
+    case "boolean|number|object":
+      return typeof value === "boolean" || typeof value === "number" || hasKind(value, "object");
     default:
       return typeof value === kind;
   }
@@ -37,6 +49,7 @@ const KIND_WORDS: Record<BaseKind, string> = {
   "string|array": "a string or an array",
   "date|string": "a Date or a string",
   signal: "an AbortSignal",
+  "boolean|number|object": "a boolean, a number or a plain object",
 };
 
 /**

@@ -13,6 +13,9 @@ import { CANCEL_OPTIONS, watchAbort, watched, type AbortWatch } from "./cancel.j
 import { runCancellable } from "./cancel-statement.js";
 import { checkOptions } from "./options.js";
 import { PgSession, type MakeQuery } from "./pg-session.js";
+import { observed, observedBatch, type QueryHooks } from "./query-hooks.js";
+import { startTransaction, type BeginOptions, type TransactionOptions } from "./tx-options.js";
+import type { AsyncTransaction } from "./async-transaction.js";
 
 /** A plain copy (the driver's result object carries parser functions, which cannot cross a worker boundary). */
 const wholeResult = (r: QueryResult): QueryResult => ({ rows: r.rows, rowCount: r.rowCount, command: r.command, fields: r.fields });
@@ -39,6 +42,13 @@ async function located<T>(p: Promise<T>, sql: string): Promise<T> {
 
 /** Base class of everything that runs statements. */
 export abstract class Queryable implements QueryApi<"async"> {
+  /**
+   * The hooks of the database handle this object belongs to (its `onQuery`), told about each statement run here;
+   * set by the subclass's constructor.
+   * @internal
+   */
+  _hooks: QueryHooks | undefined = undefined;
+
   /**
    * The session statement `sql` runs on (it may refuse the statement, e.g. transaction control where the
    * object manages the transaction itself).
@@ -93,11 +103,47 @@ export abstract class Queryable implements QueryApi<"async"> {
   abstract _openStandalone(): Promise<PgSession | undefined>;
 
   /**
-   * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
-   * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
+   * Opens a transaction here, with `begin`'s modes: on a database, a transaction on a session of its own (a
+   * savepoint of the transaction whose callback runs); on a connection, a transaction (a savepoint inside its own);
+   * on a transaction, a savepoint. `scoped`: a callback runs in it (see `Placement.scoped`).
+   * @internal
+   */
+  abstract _openTransaction(begin: BeginOptions | undefined, scoped: boolean): Promise<AsyncTransaction>;
+
+  /**
+   * Begins a transaction (a savepoint where one is open) and returns it, or runs `fn` in it: commits when `fn`
+   * returns, rolls back when it throws; `options` set how it begins and whether `fn` is retried (see
+   * `TransactionStarter.transaction` in `api.ts` and {@link TransactionOptions}).
+   */
+  transaction(options?: TransactionOptions): Promise<AsyncTransaction>;
+  transaction<T>(fn: (tx: AsyncTransaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(options: TransactionOptions, fn: (tx: AsyncTransaction) => T | PromiseLike<T>): Promise<T>;
+  async transaction(a?: unknown, b?: unknown): Promise<unknown> {
+    return startTransaction(a, b, (begin, scoped) => this._openTransaction(begin, scoped));
+  }
+
+  /**
+   * Runs a statement and resolves with `pick(result)`, reporting it to the handle's hooks when it has some (without,
+   * that costs this one check).
    * @internal
    */
   #run<T>(
+    sql: string,
+    params: QueryParams | null | undefined,
+    options: ExecuteOptions | undefined,
+    pick: (r: QueryResult) => T,
+    make?: MakeQuery,
+  ): Promise<T> {
+    const hooks = this._hooks;
+    if (hooks === undefined) return this.#send(sql, params, options, pick, make);
+    return observed(hooks, sql, params, pick, (p) => this.#send(sql, params, options, p, make));
+  }
+
+  /**
+   * Runs a statement and resolves with `pick(result)`. The hot path of every query method: one Promise from the
+   * driver's callback, plus one `await` (in `located`) that gives errors the caller's stack.
+   */
+  #send<T>(
     sql: string,
     params: QueryParams | null | undefined,
     options: ExecuteOptions | undefined,
@@ -183,8 +229,7 @@ export abstract class Queryable implements QueryApi<"async"> {
         return n;
       }
       // More: chunk after chunk inside one transaction (a savepoint when one is open), so all or nothing.
-      const starter = this as unknown as { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> };
-      return await starter.transaction(async (tx) => {
+      return await this.transaction(async (tx: Queryable) => {
         let total = 0;
         for (let next: IteratorResult<Batch> = first; !next.done; next = next === first ? second : await chunks.next()) {
           total += await tx.#runBatch(sql, next.value, watch);
@@ -204,7 +249,13 @@ export abstract class Queryable implements QueryApi<"async"> {
    * statements: on a dedicated session instead.
    * @internal
    */
-  async #runBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
+  #runBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
+    const hooks = this._hooks;
+    if (hooks === undefined) return this.#sendBatch(sql, batch, watch);
+    return observedBatch(hooks, sql, batch.values, () => this.#sendBatch(sql, batch, watch));
+  }
+
+  async #sendBatch(sql: string, batch: Batch, watch: AbortWatch | undefined): Promise<number> {
     const session = await this._sessionFor(undefined, sql);
     const run = (s: PgSession) => s.batch(batch.text, batch.values, true);
     if (watch === undefined) return run(session);

@@ -32,6 +32,11 @@ export class TscopgError extends Error {
    * pass secrets as parameters.
    */
   declare query?: string;
+  /**
+   * On the error a retrying transaction (`transaction(fn, { retry })`) ended with: how many times the callback
+   * ran, the last included. Unset elsewhere.
+   */
+  declare attempts?: number;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

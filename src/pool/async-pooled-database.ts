@@ -9,7 +9,7 @@ import { changesSessionState, transactionControl } from "../sql/placeholders.js"
 import type { ConnectOptions, ExecuteOptions } from "../core/api.js";
 import type { PgSession } from "../core/pg-session.js";
 import type { AsyncConnection } from "../core/async-connection.js";
-import { AsyncDatabase, type HandleOptions } from "../core/async-database.js";
+import { AsyncDatabase, HANDLE_OPTION_KINDS, type HandleOptions } from "../core/async-database.js";
 import type { SessionSource } from "../core/session-source.js";
 import { PoolSource } from "./pool-source.js";
 import { ReplicaRouter, ReplicaView } from "./replicas.js";
@@ -18,9 +18,6 @@ import type { PoolStats } from "./stats.js";
 
 /** Options of a pool: sizes, times (in seconds, as in pycopg) and hooks. */
 export interface PoolOptions extends PoolSettingsInit, HandleOptions {}
-
-/** Keys of {@link HandleOptions} (checked with the pool's own). */
-const HANDLE_OPTION_KINDS = {} as const;
 
 function seconds(method: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;

@@ -10,6 +10,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } f
 import { ParameterError, TscopgError, deserializeError, serializeError } from "../errors.js";
 import type { Reply, RequestBody, ToWorker, WorkerMessage } from "./protocol.js";
 import { takeSync } from "./batch.js";
+import { deliverEvents, type HookEvent } from "./hooks.js";
 import { SpinPolicy } from "./spin.js";
 import { STATE_BYTES, Watch, superviseWorker, type Supervised } from "./supervisor.js";
 
@@ -120,11 +121,14 @@ export function callSync(body: RequestBody, ctx?: CallContext): unknown {
   awaited.push(id);
   /** Errors raised by this call's callbacks, by number: the caller gets its own error object back. */
   const raised = new Map<number, unknown>();
+  /** Events of handle hooks that came with the answer: their hooks run once the call is over, before it returns. */
+  let events: HookEvent[] | undefined;
   try {
     for (;;) {
       const msg = nextMessage(b, id);
       switch (msg.kind) {
         case "done":
+          events = msg.events;
           if (msg.ok) return msg.value;
           if (msg.ref !== undefined && raised.has(msg.ref)) throw raised.get(msg.ref);
           throw deserializeError(msg.error);
@@ -143,6 +147,7 @@ export function callSync(body: RequestBody, ctx?: CallContext): unknown {
   } finally {
     awaited.pop();
     stashed.delete(id);
+    if (events !== undefined) deliverEvents(events);
   }
 }
 

@@ -8,15 +8,20 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
+import type { QueryHook } from "../core/query-hooks.js";
+import { splitRetry } from "../core/tx-options.js";
+import { checkOutermost, retryingSync } from "../core/tx-retry.js";
 import { TscopgError } from "../errors.js";
 import { defineNamespace } from "../features/namespace.js";
 import { encodeArgs, encodeReply } from "./args.js";
 import { callSync, isThenable, postAsync, type CallContext } from "./bridge.js";
 import { decodeValue } from "./codecs.js";
+import { keepHooks, withHookRefs } from "./hooks.js";
 import { batchedIterator } from "./iterator.js";
 import { kindEntry, type KindName } from "./kinds.js";
 import { isHandleRef, type RequestBody } from "./protocol.js";
 import { unpackBatch, type BatchAnswer } from "./stream-batches.js";
+import { sleepSync } from "./spin.js";
 import { namespacesOf, surfaceOf } from "./surface.js";
 import { transportTable } from "./transports.js";
 // Registers the built-in transports before the classes below are generated.
@@ -95,8 +100,11 @@ function assertNotRefused(): void {
   if (callbackScope.getStore()?.refused === true) throw new TscopgError(ASYNC_CALLBACK);
 }
 
-/** Runs a sync callback over a scoped resource: success finishes it with commit, a throw with rollback. */
-function runScopedSync(resource: SyncHandle, fn: (r: unknown) => unknown): unknown {
+/**
+ * Runs a sync callback over a scoped resource: success finishes it with commit, a throw with rollback. `check`, when
+ * given, runs first (a throw refuses the callback, rolling back).
+ */
+function runScopedSync(resource: SyncHandle, fn: (r: unknown) => unknown, check?: (r: unknown) => void): unknown {
   const handle = resource[HANDLE];
   const isTransaction = resource instanceof (syncClasses.get("AsyncTransaction") ?? class {});
   if (isTransaction) scopeStack.push(handle);
@@ -106,6 +114,7 @@ function runScopedSync(resource: SyncHandle, fn: (r: unknown) => unknown): unkno
       // An async function is refused before it runs: nothing of it may happen outside the transaction.
       const kind = (fn as { constructor?: { name?: string } }).constructor?.name;
       if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") throw new TscopgError(ASYNC_CALLBACK);
+      check?.(resource);
       const scope = { refused: false };
       result = callbackScope.run(scope, () => fn(resource));
       if (isThenable(result)) {
@@ -131,33 +140,52 @@ function runScopedSync(resource: SyncHandle, fn: (r: unknown) => unknown): unkno
   }
 }
 
+/** Scoped methods whose callback form may retry (`retry` in their options): the main thread reruns the callback. */
+const RETRYING = new Set(["transaction"]);
+
+/** A scoped method's callback (its last argument, or its first, as in `transaction(fn, options)`), taken out of `args`. */
+function takeCallback(args: unknown[]): ((r: unknown) => unknown) | undefined {
+  if (typeof args[args.length - 1] === "function") return args.pop() as (r: unknown) => unknown;
+  if (args.length > 1 && typeof args[0] === "function") return args.shift() as (r: unknown) => unknown;
+  return undefined;
+}
+
+/** The depth of a sync transaction (a savepoint's is ≥ 1), checked for `retry`. */
+const outermost = (tx: unknown): void => checkOutermost((tx as { depth: number }).depth);
+
 /** The blocking form of method `m` (whose transport is `transport`) of sync class `name`. */
 function syncMethod(name: string, m: string, transport: string): (this: SyncHandle, ...args: unknown[]) => unknown {
   const scoped = transport === "scoped";
   const receiver = transportTable[transport];
-  return function (this: SyncHandle, ...args: unknown[]) {
-    assertNotRefused();
-    // A trailing function given to a scoped method selects its callback form, run here on the main thread.
-    const fn = scoped && typeof args[args.length - 1] === "function" ? (args.pop() as (r: unknown) => unknown) : undefined;
+  const send = (self: SyncHandle, args: unknown[]): unknown => {
     const scope = scopeStack.length > 0 ? scopeStack[scopeStack.length - 1]! : 0;
     const ctx = newContext();
     const sent = encodeArgs(m, args, ctx, handleOf);
-    const req: RequestBody = { op: "call", handle: this[HANDLE], method: m, args: sent, scope };
-    let result: unknown;
-    if (receiver !== undefined) {
-      const r = receiver.main(m, args);
-      ctx.onPart = (part) => r.onPart(part);
-      const answer = callSync({ ...req, transport }, ctx);
-      result = r.finish(receiver.raw === true ? answer : decodeResult(answer));
-    } else {
-      result = call(req, ctx);
-    }
-    if (fn === undefined) return result;
+    const req: RequestBody = { op: "call", handle: self[HANDLE], method: m, args: sent, scope };
+    if (receiver === undefined) return call(req, ctx);
+    const r = receiver.main(m, args);
+    ctx.onPart = (part) => r.onPart(part);
+    const answer = callSync({ ...req, transport }, ctx);
+    return r.finish(receiver.raw === true ? answer : decodeResult(answer));
+  };
+  /** The callback form: the resource opened by `m` with `args`, and `fn` run over it here, on the main thread. */
+  const scopedRun = (self: SyncHandle, args: unknown[], fn: (r: unknown) => unknown, check?: (r: unknown) => void): unknown => {
+    const result = send(self, args);
     if (!(result instanceof SyncHandle)) throw new TscopgError(`${name}.${m} has no callback form`);
-    return runScopedSync(result, fn);
+    return runScopedSync(result, fn, check);
+  };
+  return function (this: SyncHandle, ...args: unknown[]) {
+    assertNotRefused();
+    const fn = scoped ? takeCallback(args) : undefined;
+    if (fn === undefined) return send(this, args);
+    if (!RETRYING.has(m) || args.length === 0) return scopedRun(this, args, fn);
+    // The retry policy is the async side's (tx-retry.ts); the worker opens each attempt's transaction without it.
+    const [retry, options] = splitRetry(args[0]);
+    const rest = [options, ...args.slice(1)];
+    if (retry === undefined) return scopedRun(this, rest, fn);
+    return retryingSync(retry, () => scopedRun(this, rest, fn, outermost), sleepSync);
   };
 }
-
 
 /**
  * Builds the blocking twin of async class `kind`: same method names, same arguments, values instead of Promises.
@@ -173,11 +201,13 @@ export function makeSyncClass(kind: KindName): new (...args: never[]) => SyncHan
       constructor(...args: unknown[]) {
         // Called with a bare handle number by decodeResult, or with the async constructor's arguments by users.
         const fromHandle = args.length === 2 && args[1] === HANDLE;
+        const hooks: QueryHook[] = [];
         const handle = fromHandle
           ? (args[0] as number)
-          : (callSync({ op: "new", kind, module, args: encodeArgs("constructor", args, newContext(), handleOf) }) as { __tscopgHandle: number })
+          : (callSync({ op: "new", kind, module, args: encodeArgs("constructor", withHookRefs(args, hooks), newContext(), handleOf) }) as { __tscopgHandle: number })
               .__tscopgHandle;
         super(handle);
+        keepHooks(this, hooks);
       }
     },
   }[name]!;
@@ -234,7 +264,10 @@ export function makeSyncClass(kind: KindName): new (...args: never[]) => SyncHan
       writable: true,
       value: (...args: unknown[]) => {
         const ctx = newContext();
-        return call({ op: "static", kind, module, method: s, args: encodeArgs(s, args, ctx, handleOf) }, ctx);
+        const hooks: QueryHook[] = [];
+        const made = call({ op: "static", kind, module, method: s, args: encodeArgs(s, withHookRefs(args, hooks), ctx, handleOf) }, ctx);
+        keepHooks(made, hooks);
+        return made;
       },
     });
   }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { SerializedError } from "../errors.js";
+import type { HookEvent } from "./hooks.js";
 import type { KindName } from "./kinds.js";
 
 /** The body of a request from the main thread (the bridge adds the id). */
@@ -41,9 +42,10 @@ export type ToWorker = Request | Reply;
  * sent with a transfer list is posted as it is).
  */
 export type WorkerMessage =
-  | { id: number; kind: "done"; ok: true; value: unknown }
+  /** `events`: what handle hooks recorded since the last answer (see `hooks.ts`), when anything. */
+  | { id: number; kind: "done"; ok: true; value: unknown; events?: HookEvent[] | undefined }
   /** `ref`: the error is one the main thread raised in a callback (it rethrows its own object). */
-  | { id: number; kind: "done"; ok: false; error: SerializedError; ref?: number | undefined }
+  | { id: number; kind: "done"; ok: false; error: SerializedError; ref?: number | undefined; events?: HookEvent[] | undefined }
   /** Run main-thread callback `fn` with `args`; answer with a reply for `call`. */
   | { id: number; kind: "callback"; call: number; fn: number; args: unknown[] }
   /** Pull up to `max` items from main-thread iterable `iter`; answer `{ values, done }` for `call`. */

@@ -52,3 +52,11 @@ export class SpinPolicy {
     this.spins = this.caught = this.idle = 0;
   }
 }
+
+/** A cell nobody notifies: waiting on it is sleeping. */
+const sleepCell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+
+/** Blocks the thread for `ms` milliseconds (`Atomics.wait` on a cell nobody notifies). */
+export function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}

@@ -7,8 +7,8 @@
 import { asyncOnlyFeatures, featureNamespaces, featureTransports } from "../features/registry.js";
 
 /**
- * How a method's answer crosses: `value` (copied), `scoped` (a worker object, or with a trailing callback the
- * callback form, run on the main thread), or a registered transport's name (e.g. `rows`).
+ * How a method's answer crosses: `value` (copied), `scoped` (a worker object, or, given a callback as its last or
+ * first argument, the callback form, run on the main thread), or a registered transport's name (e.g. `rows`).
  * A function argument of any method is a callback the worker calls back; a generator argument is pulled in chunks.
  */
 export type TransportName = "value" | "scoped" | (string & {});

@@ -13,6 +13,7 @@ import { ConnectionError, TscopgError, deserializeError, serializeError } from "
 import { takeAsync } from "./batch.js";
 import { decodeValue, encodeShallow } from "./codecs.js";
 import "./signal-codec.js"; // AbortSignal options (cancellation)
+import { hookRecorder, isHookRef, takeEvents } from "./hooks.js";
 import { kindEntry, kindOf } from "./kinds.js";
 import { isCallbackRef, isHandleRef, isIterableRef, type Reply, type Request, type ToWorker, type WorkerMessage } from "./protocol.js";
 import { hasBatches, nextBatch } from "./stream-batches.js";
@@ -114,13 +115,14 @@ class Call implements WorkerCall {
     else p.reject(Object.assign(deserializeError(reply.error), { [MAIN_ERROR]: reply.ref }));
   }
 
-  finish(msg: WorkerMessage): void {
+  finish(msg: WorkerMessage & { kind: "done" }): void {
     if (this.over) return;
     this.over = true;
     for (const p of this.pending.values()) p.reject(new TscopgError("the synchronous call ended"));
     this.pending.clear();
     calls.delete(this.id);
-    send(msg);
+    const events = takeEvents();
+    send(events === undefined ? msg : { ...msg, events });
   }
 }
 
@@ -178,6 +180,7 @@ function decodeArg(call: Call, a: unknown): unknown {
       return (...args: unknown[]) => call.ask({ kind: "callback", fn, args: args.map(toHandle) }).then((r) => decodeArg(call, r));
     }
     if (isIterableRef(v)) return pulled(call, v.__tscopgIterable);
+    if (isHookRef(v)) return hookRecorder(v);
     return v;
   });
 }
@@ -250,7 +253,7 @@ async function dispatch(call: Call, req: Request): Promise<unknown> {
   }
 }
 
-function failure(id: number, err: unknown): WorkerMessage {
+function failure(id: number, err: unknown): WorkerMessage & { kind: "done" } {
   const ref = (err as { [MAIN_ERROR]?: number } | null)?.[MAIN_ERROR];
   return { id, kind: "done", ok: false, error: serializeError(err), ref };
 }
@@ -277,7 +280,7 @@ function handle(msg: ToWorker): void {
   const call = new Call(msg.id);
   calls.set(msg.id, call);
   stack.push(call);
-  const done = (m: WorkerMessage) => {
+  const done = (m: WorkerMessage & { kind: "done" }) => {
     const i = stack.indexOf(call);
     if (i >= 0) stack.splice(i, 1);
     call.finish(m);
