@@ -3,13 +3,14 @@
  * transaction-status guard, pipelined batches, submittables, health, whether its session state changed).
  * @module
  */
-import type { Client, QueryConfig, Submittable as PgSubmittable } from "pg";
+import type { Client, Submittable as PgSubmittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
 import { changesSessionState } from "../sql/placeholders.js";
 import { AnswerClock, queryTimeoutOf } from "./answer-clock.js";
 import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable, type ServerRole } from "./connect.js";
 import { runBatch } from "./session-batch.js";
+import { dropsPrepared, isStalePrepared, sendQuery, StatementCache } from "./statement-cache.js";
 import { lastResult, type MakeQuery, type RawResult, type StatementResult, type TxStatus } from "./statement-result.js";
 import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
 
@@ -18,21 +19,20 @@ export type { MakeQuery, StatementResult, TxStatus } from "./statement-result.js
 export type { Submittable } from "./submittable.js";
 export { setDefaultQueryTimeout } from "./answer-clock.js";
 
-/**
- * A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions.
- */
+/** A live connection. Not exported from the package: {@link AsyncDatabase} and its resources own sessions. */
 export class PgSession {
   /** Set when the socket failed or the server terminated the session; a broken session is never reused. */
   broken = false;
   /**
-   * Set when a statement run through {@link query}, {@link batch} or {@link submit} on this (plain) session may
-   * have changed session state that outlives a transaction (`SET`, a temporary table, `LISTEN`, an advisory lock,
-   * …; see `changesSessionState`): whoever reuses the session must reset it first. Statements tscopg writes itself
-   * ({@link command}) are not looked at. Feature code that changes state in ways the text cannot show sets it.
+   * Set when a statement run through {@link query}, {@link batch} or {@link submit} on this (plain) session may have
+   * changed session state that outlives a transaction (see `changesSessionState`): it must be reset before reuse.
+   * Not for {@link command}s. Feature code that changes state in ways the text cannot show sets it.
    */
   stateChanged = false;
   /** The server's role when the connection was made (when known: PostgreSQL ≥ 14 reports it). */
   role: ServerRole | undefined;
+  /** Its prepared statements (none behind a transaction-mode pooler). */
+  statements: StatementCache | undefined;
   /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
   private brokenBy: unknown;
   /** Called once when the session breaks (not when it is closed on purpose). */
@@ -61,18 +61,14 @@ export class PgSession {
     /** Pipeline mode: a shared connection, whose statements may not leave a transaction open (see {@link pipelined}). */
     private shared: boolean,
     rawSocket: Refable,
-    /**
-     * Client-side limit (ms) on waiting for the server while statements are in flight (`Config.queryTimeout`);
-     * 0 = none. When it runs out the server is presumed gone and the socket is closed.
-     */
+    /** Client-side limit (ms) on waiting for answers (`Config.queryTimeout`; 0 = none): then the socket is closed. */
     answerLimit: number,
   ) {
     this.clock = new AnswerClock(answerLimit, () => this.inflight > 0, () => this.expire());
     const stream = streamOf(client); // final once connected: the TLS upgrade (if any) happens while connecting
     this.sockets = stream === rawSocket ? [stream] : [stream, rawSocket];
-    // An idle connection does not keep the process alive (a script that forgets close() still exits); it is
-    // referenced again while a statement is in flight.
-    this.setRef(false);
+    this.setRef(false); // an idle connection does not keep the process alive; one with statements in flight does
+
     client.on("error", (err: Error) => {
       this.markBroken(err);
       this.forgiveReady();
@@ -99,14 +95,11 @@ export class PgSession {
     const { client, socket, role } = await connectClient(config, options);
     const session = new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
     session.role = role;
+    if (config.pooler !== "transaction") session.statements = new StatementCache(client);
     return session;
   }
 
-  /**
-   * Pipeline mode: the session is a shared connection whose independent statements are written without waiting for
-   * each other, and may not leave a transaction open; COPY and cursors are refused. Switched with
-   * {@link setPipelined}.
-   */
+  /** Pipeline mode: a shared connection, whose statements may not leave a transaction open; no COPY, no cursors. */
   get pipelined(): boolean {
     return this.shared;
   }
@@ -123,15 +116,13 @@ export class PgSession {
   get inFlight(): number {
     return this.inflight;
   }
+
   /** Calls `fn` after each answer (one watcher per session; `undefined` removes it). */
   watch(fn: (() => void) | undefined): void {
     this.watcher = fn;
   }
 
-  /**
-   * Calls `listener` once if the session breaks (the server ended it, the socket failed, no answer within the
-   * query timeout), with a {@link ConnectionError} saying why; not when it is closed on purpose.
-   */
+  /** Calls `listener` once, with a {@link ConnectionError} saying why, if the session breaks (not when closed). */
   onBroken(listener: (reason: TscopgError) => void): void {
     this.brokenListeners.push(listener);
   }
@@ -186,17 +177,10 @@ export class PgSession {
       (this.client as unknown as { pipeline: boolean }).pipeline = false;
     }
     this.setRef(false);
-    if (this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    if (this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /**
-   * Resolves once no statement is in flight, so {@link txStatus} is the server's answer to the last one
-   * (`undefined`, with no Promise, when that is already so).
-   */
+  /** Resolves once nothing is in flight, so {@link txStatus} is current (`undefined` when that is already so). */
   settled(): Promise<void> | undefined {
     if (this.inflight === 0) return undefined;
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -260,7 +244,10 @@ export class PgSession {
    */
   query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T, make?: MakeQuery): Promise<T>;
   query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T, make?: MakeQuery): Promise<T | StatementResult> {
-    if (!this.pipelined && !this.stateChanged) this.stateChanged = changesSessionState(text);
+    if (!this.shared) {
+      if (!this.stateChanged) this.stateChanged = changesSessionState(text);
+      if (dropsPrepared(text)) this.statements?.clear();
+    }
     return new Promise((resolve, reject) => {
       this.send(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject, make);
     });
@@ -309,6 +296,7 @@ export class PgSession {
     resolve: (r: StatementResult) => void,
     reject: (e: TscopgError) => void,
     make?: MakeQuery,
+    unnamed = false,
   ): void {
     const lost = this.lostError();
     if (lost !== undefined) {
@@ -316,11 +304,22 @@ export class PgSession {
       return;
     }
     let done = false;
+    const name = values === undefined || unnamed ? undefined : this.statements?.nameFor(text);
+    // A stale prepared statement is run again unnamed if its failure changed nothing (outside a transaction).
+    const retry = name !== undefined && !inBatch && (this.shared || this.client.getTransactionStatus() === "I");
     this._begin();
     const callback = (err: Error | null, res: RawResult): void => {
       if (done) return;
       done = true;
       if (err) {
+        if (name !== undefined && isStalePrepared(err)) {
+          this.statements!.forget(text);
+          if (retry) {
+            this._answered(err);
+            this.send(text, values, inBatch, resolve, reject, make, true);
+            return;
+          }
+        }
         // (On the shared connection a failed statement cannot leave a transaction open: statements that begin
         // one are refused before they are sent, and a failed implicit transaction ends with its statement.)
         reject(this._answered(err)!);
@@ -341,10 +340,10 @@ export class PgSession {
       }
       resolve(lastResult(res));
     };
-    if (this.shared || this.tempPipeline) corkUntilNextTick(this.sockets[0]!);
+    // Corked only behind another statement: a lone one (a caller awaiting each in turn) leaves at once.
+    if ((this.shared || this.tempPipeline) && this.inflight > 1) corkUntilNextTick(this.sockets[0]!);
     try {
-      if (make !== undefined) this.client.query(make({ text, values }, callback));
-      else this.client.query({ text, values } as QueryConfig, callback);
+      sendQuery(this.client, text, values, callback as never, make, name);
     } catch (err) {
       // The driver threw before sending anything: nothing is in flight (and nothing will answer).
       if (done) return;

@@ -23,6 +23,7 @@ export async function resetForReuse(session: PgSession): Promise<boolean> {
     if (session.txStatus !== "I") await session.command("ROLLBACK");
     if (session.stateChanged) {
       await session.command("DISCARD ALL");
+      session.statements?.clear();
       session.stateChanged = false;
     }
     return !session.broken;

@@ -69,8 +69,10 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    * @internal
    */
   override _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
+    const readOnly = options?.readOnly === true;
+    if (!readOnly && !changesSessionState(sql)) return super._sessionFor(options, sql); // the usual case, first
     const outside = options?.autocommit === true || !this._inTransaction();
-    if (outside && options?.readOnly === true && transactionControl(sql) === 0) return this.#replicaRouter().shared();
+    if (outside && readOnly && transactionControl(sql) === 0 && !changesSessionState(sql)) return this.#replicaRouter().shared();
     if (outside && changesSessionState(sql)) {
       throw new TscopgError(
         "this statement changes session state, which on a pool would change one of its connections only (and the next " +

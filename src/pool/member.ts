@@ -7,6 +7,13 @@ import type { PgSession } from "../core/pg-session.js";
 
 /** A connection that has not answered for this long (ms, or 8 answer times if longer) is taking long. */
 const STALL_FLOOR_MS = 5;
+/**
+ * Answers slower than this (ms apart, on average) mean the server spends real time on each statement: the depth limit
+ * then keeps a pipeline's wait near {@link QUEUE_TARGET_MS}, so that such statements spread over more connections
+ * (server processes). Faster answers mean the client is what limits: one deep pipeline is then best.
+ */
+const SLOW_ANSWER_MS = 0.5;
+const QUEUE_TARGET_MS = 4;
 
 /** A pool's connection. */
 export class Member {
@@ -24,20 +31,25 @@ export class Member {
   readonly expiresAt: number;
   /** Average time per answer (ms), over recent answers. */
   private answerMs = 0.1;
+  /** Independent statements it takes before the pool looks for another connection. */
+  depthLimit: number;
+
   constructor(
     readonly session: PgSession,
     maxLifetimeMs: number,
-    /** Independent statements it takes before the pool looks for another connection. */
-    readonly depthLimit: number,
+    /** The most independent statements it takes (`pipelineDepth`). */
+    private readonly maxDepth: number,
   ) {
+    this.depthLimit = maxDepth;
     this.freedAt = performance.now();
     // ±5 %: connections opened together are not all replaced at once.
     this.expiresAt = this.freedAt + maxLifetimeMs * (0.95 + Math.random() * 0.1);
   }
 
-  /** Records an answer: the time it took updates the average. */
+  /** Records an answer: the time it took updates the average, and the average the depth limit. */
   answered(): void {
-    this.answerMs += (Math.min(this.session.answerGap, 1000) - this.answerMs) * 0.05;
+    const ms = (this.answerMs += (Math.min(this.session.answerGap, 1000) - this.answerMs) * 0.05);
+    this.depthLimit = ms > SLOW_ANSWER_MS ? Math.max(1, Math.min(this.maxDepth, Math.floor(QUEUE_TARGET_MS / ms))) : this.maxDepth;
   }
 
   /** Whether statements are in flight and none has answered for a while (a statement is taking long). */

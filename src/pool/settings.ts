@@ -47,7 +47,7 @@ export interface PoolSettingsInit {
   onError?: ((event: PoolErrorEvent) => void) | undefined;
   /**
    * Independent statements pipelined on one connection before the next one is used (fewer when the server is slow
-   * to answer each). Default 256.
+   * to answer each: then they spread so that a pipeline drains in a few milliseconds). Default 1024.
    */
   pipelineDepth?: number | undefined;
 }
@@ -113,7 +113,7 @@ export function poolSettings(init: PoolSettingsInit, extra: Record<string, Optio
     reconnectTimeoutMs: seconds(init.reconnectTimeout, 300, "reconnectTimeout"),
     reconnectFailed: init.reconnectFailed,
     onError: init.onError,
-    pipelineDepth: count(init.pipelineDepth, 256, "pipelineDepth", 1),
+    pipelineDepth: count(init.pipelineDepth, 1024, "pipelineDepth", 1),
   };
 }
 

@@ -1,0 +1,108 @@
+/**
+ * Prepared statements, kept per connection: a statement text run with parameters a second time on a connection is
+ * prepared there under a name of its own, and later runs skip the server's parse and plan (about a tenth off each
+ * round trip). Off behind a transaction-mode pooler (`Config.pooler`), which may run each statement on another
+ * server connection.
+ *
+ * A prepared statement can go stale: a table it reads changed shape ("cached plan must not change result type"), or
+ * something deallocated it (`DEALLOCATE`, `DISCARD ALL`). The session then forgets it and, when the statement ran
+ * outside a transaction (so its failure changed nothing), runs it again unnamed; see {@link isStalePrepared}.
+ * @module
+ */
+import pg from "pg";
+import type { Client } from "pg";
+import type { MakeQuery } from "./statement-result.js";
+
+/** Most statements prepared on one connection; texts beyond are run unnamed. */
+const MAX_PREPARED = 256;
+/** Runs of a text on a connection before it is prepared there. */
+const PREPARE_AT = 2;
+let counter = 0;
+
+/** The driver's record of the statements a connection has parsed (it skips their Parse). */
+interface ParsedStatements {
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
+}
+
+/** One connection's prepared statements. */
+export class StatementCache {
+  private readonly names = new Map<string, string>();
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly client: Client) {}
+
+  private get driver(): ParsedStatements {
+    return (this.client as unknown as { connection: ParsedStatements }).connection;
+  }
+
+  /** The name to run `text` under (`undefined`: unnamed), counting this run. */
+  nameFor(text: string): string | undefined {
+    const name = this.names.get(text);
+    if (name !== undefined || this.names.size >= MAX_PREPARED) return name;
+    const runs = (this.seen.get(text) ?? 0) + 1;
+    if (runs < PREPARE_AT) {
+      if (this.seen.size >= 4 * MAX_PREPARED) this.seen.clear(); // one-off texts must not pile up
+      this.seen.set(text, runs);
+      return undefined;
+    }
+    this.seen.delete(text);
+    const fresh = `tscopg_${++counter}`;
+    this.names.set(text, fresh);
+    return fresh;
+  }
+
+  /** Forgets the statement of `text` (the server no longer has it, or its plan went stale). */
+  forget(text: string): void {
+    const name = this.names.get(text);
+    if (name === undefined) return;
+    this.names.delete(text);
+    delete this.driver.parsedStatements[name];
+    delete this.driver.submittedNamedStatements[name];
+  }
+
+  /** Forgets every statement (the server dropped them all: `DISCARD ALL`, `DEALLOCATE ALL`). */
+  clear(): void {
+    this.names.clear();
+    this.seen.clear();
+    this.driver.parsedStatements = {};
+    this.driver.submittedNamedStatements = {};
+  }
+}
+
+/**
+ * Whether a statement failed because its prepared statement went stale: gone from the server (26000), or planned
+ * for a table that changed shape (0A000 from `RevalidateCachedQuery`; told by the routine, not by the message, which
+ * the server may translate).
+ */
+export function isStalePrepared(err: unknown): boolean {
+  const e = err as { code?: unknown; routine?: unknown };
+  return e.code === "26000" || (e.code === "0A000" && e.routine === "RevalidateCachedQuery");
+}
+
+/** Whether `text` drops prepared statements: `DEALLOCATE …`, `DISCARD ALL` (anywhere else, a stale one is retried). */
+export function dropsPrepared(text: string): boolean {
+  return /^\s*(?:deallocate\b|discard\s+all\b)/i.test(text);
+}
+
+/**
+ * Sends one statement: unnamed in the driver's text form (given a config object, node-postgres copies it property by
+ * property, a tenth of the client's time at high concurrency), else as a query object (built by `make` when given)
+ * run under `name`.
+ */
+export function sendQuery(
+  client: Client,
+  text: string,
+  values: unknown[] | undefined,
+  callback: Parameters<MakeQuery>[1],
+  make: MakeQuery | undefined,
+  name: string | undefined,
+): void {
+  if (make === undefined && name === undefined) {
+    client.query(text, values as unknown[], callback as never);
+    return;
+  }
+  const q = make !== undefined ? make({ text, values }, callback) : new pg.Query(text, values, callback as never);
+  if (name !== undefined) (q as { name?: string }).name = name;
+  client.query(q);
+}
