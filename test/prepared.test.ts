@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { AsyncDatabase, AsyncPooledDatabase, Database } from "../src/index.js";
 import { bothHandles } from "./support/handles.js";
-import type { TestSchema } from "./support/db.js";
+import { rawQuery, type TestSchema } from "./support/db.js";
 
 let ctx: TestSchema;
 let adb: AsyncDatabase;
@@ -44,14 +44,28 @@ describe("prepared statements", () => {
     }
   });
 
-  test("inside a transaction a stale statement fails once (the transaction cannot go on), then works again", async () => {
+  test("a schema change made through tscopg re-prepares every connection's statements: new parameter types fit", async () => {
+    await adb.connect(async (c) => {
+      await c.execute("CREATE TABLE retyped (v int8)");
+      const insert = "INSERT INTO retyped VALUES ($1)";
+      await c.execute(insert, [1]);
+      await c.execute(insert, [2]); // prepared with v int8: the parameter is an int8
+      await c.commit();
+      await adb.execute("DROP TABLE retyped; CREATE TABLE retyped (v float8)"); // on another connection
+      await c.execute(insert, [0.5]);
+      await c.commit();
+      assert.deepEqual(await c.execute("SELECT v FROM retyped"), [{ v: 0.5 }]);
+    });
+  });
+
+  test("a change made by another program: inside a transaction a stale statement fails once, then works again", async () => {
     await adb.execute("CREATE TABLE shape_tx (a int)");
     await adb.connect(async (c) => {
       const read = "SELECT * FROM shape_tx WHERE a = $1";
       await c.execute(read, [1]);
       await c.execute(read, [1]);
       await c.commit();
-      await adb.execute("ALTER TABLE shape_tx ADD COLUMN b int");
+      await rawQuery(`ALTER TABLE "${ctx.schema}".shape_tx ADD COLUMN b int`); // not through tscopg: not seen
       await assert.rejects(c.execute(read, [1]), (e: Error & { code?: string }) => e.code === "0A000");
       await c.rollback();
       assert.deepEqual(await c.execute(read, [1]), []);

@@ -6,11 +6,11 @@
 import type { Client, Submittable as PgSubmittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
-import { changesSessionState } from "../sql/placeholders.js";
+import { changesSchema, changesSessionState } from "../sql/placeholders.js";
 import { AnswerClock, queryTimeoutOf } from "./answer-clock.js";
 import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable, type ServerRole } from "./connect.js";
 import { runBatch } from "./session-batch.js";
-import { dropsPrepared, isStalePrepared, sendQuery, StatementCache } from "./statement-cache.js";
+import { dropsPrepared, isStalePrepared, schemaChanged, sendQuery, StatementCache } from "./statement-cache.js";
 import { lastResult, type MakeQuery, type RawResult, type StatementResult, type TxStatus } from "./statement-result.js";
 import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
 
@@ -35,7 +35,6 @@ export class PgSession {
   statements: StatementCache | undefined;
   /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
   private brokenBy: unknown;
-  /** Called once when the session breaks (not when it is closed on purpose). */
   private brokenListeners: ((reason: TscopgError) => void)[] = [];
   private inflight = 0;
   /** When (`performance.now()`) an answer last arrived, or a statement was sent while nothing was in flight. */
@@ -45,7 +44,6 @@ export class PgSession {
   private watcher: (() => void) | undefined;
   /** Failed statements whose ReadyForQuery has not arrived yet (the next ones belong to them, in order). */
   private readyOwed = 0;
-  /** Resolvers waiting for {@link settled}. */
   private idleWaiters: (() => void)[] = [];
   private savepoints = 0;
   private tempPipeline = false;
@@ -248,6 +246,7 @@ export class PgSession {
       if (!this.stateChanged) this.stateChanged = changesSessionState(text);
       if (dropsPrepared(text)) this.statements?.clear();
     }
+    if (changesSchema(text)) schemaChanged();
     return new Promise((resolve, reject) => {
       this.send(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject, make);
     });
@@ -305,6 +304,10 @@ export class PgSession {
     }
     let done = false;
     const name = values === undefined || unnamed ? undefined : this.statements?.nameFor(text);
+    if (this.statements?.stale === true) {
+      this.statements.stale = false; // the schema changed: the server's statements go first (errors ignored)
+      this.command("DEALLOCATE ALL").catch(() => undefined);
+    }
     // A stale prepared statement is run again unnamed if its failure changed nothing (outside a transaction).
     const retry = name !== undefined && !inBatch && (this.shared || this.client.getTransactionStatus() === "I");
     this._begin();

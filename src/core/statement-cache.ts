@@ -18,6 +18,17 @@ const MAX_PREPARED = 256;
 /** Runs of a text on a connection before it is prepared there. */
 const PREPARE_AT = 2;
 let counter = 0;
+/** Bumped whenever a statement run through tscopg changes the schema: every connection's statements are re-prepared. */
+let schemaEpoch = 0;
+
+/**
+ * Records that the schema changed (a `CREATE`/`ALTER`/`DROP` ran): statements prepared before may have stale
+ * parameter types (a column whose type changed keeps its old one in the statement), so every connection drops its
+ * prepared statements before its next one. Changes made by other programs are not seen: see the README.
+ */
+export function schemaChanged(): void {
+  schemaEpoch++;
+}
 
 /** The driver's record of the statements a connection has parsed (it skips their Parse). */
 interface ParsedStatements {
@@ -29,6 +40,9 @@ interface ParsedStatements {
 export class StatementCache {
   private readonly names = new Map<string, string>();
   private readonly seen = new Map<string, number>();
+  private epoch = schemaEpoch;
+  /** Set when the schema changed since the statements were prepared: `DEALLOCATE ALL` is due before the next one. */
+  stale = false;
 
   constructor(private readonly client: Client) {}
 
@@ -38,6 +52,13 @@ export class StatementCache {
 
   /** The name to run `text` under (`undefined`: unnamed), counting this run. */
   nameFor(text: string): string | undefined {
+    if (this.epoch !== schemaEpoch) {
+      this.epoch = schemaEpoch;
+      if (this.names.size > 0) {
+        this.clear();
+        this.stale = true;
+      }
+    }
     const name = this.names.get(text);
     if (name !== undefined || this.names.size >= MAX_PREPARED) return name;
     const runs = (this.seen.get(text) ?? 0) + 1;

@@ -19,6 +19,10 @@ export const TX_ENDS = 2;
  * the statement does is not seen.
  */
 export const SESSION_STATE = 4;
+/** Statement flag: it changes the schema (`CREATE`, `ALTER`, `DROP`): prepared statements may no longer fit. */
+export const SCHEMA_CHANGE = 16;
+/** Leading words that change the schema. */
+const SCHEMA_FIRST = new Set(["CREATE", "ALTER", "DROP"]);
 /** Text flag: it holds more than one statement (the extended protocol, a portal, refuses it). */
 export const MULTIPLE = 8;
 
@@ -116,6 +120,7 @@ export class StatementWords {
       this.first = first;
       this.needsSecond = NEEDS_SECOND.has(first);
       if (STATEFUL_FIRST.has(first)) this.flags |= SESSION_STATE;
+      else if (SCHEMA_FIRST.has(first)) this.flags |= SCHEMA_CHANGE;
       else if (first === "DECLARE") this.declaring = true;
     } else if (w === 1 && this.needsSecond) {
       const second = end - start <= 11 ? sql.slice(start, end).toUpperCase() : "";
