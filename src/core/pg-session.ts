@@ -56,8 +56,7 @@ export class PgSession {
 
   private constructor(
     readonly client: Client,
-    /** Pipeline mode: a shared connection, whose statements may not leave a transaction open (see {@link pipelined}). */
-    private shared: boolean,
+    private shared: boolean, // pipeline mode: see {@link pipelined}
     rawSocket: Refable,
     /** Client-side limit (ms) on waiting for answers (`Config.queryTimeout`; 0 = none): then the socket is closed. */
     answerLimit: number,
