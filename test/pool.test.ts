@@ -344,6 +344,30 @@ describe("what runs on a pool", () => {
     assert.equal(await p.fetchVal<number>("SELECT count(*)::int FROM things"), 4, "connection() committed");
   });
 
+  test("listen/notifies, onQuery and transaction retry work on a pool", async () => {
+    const events: string[] = [];
+    const p = pool({ minSize: 1, maxSize: 2, onQuery: (e) => events.push(e.sql) });
+    const listener = p.listen("pool_test_ch");
+    await listener.ready;
+    assert.equal(p.stats.listeners, 1, "the listener's connection is its own");
+    await p.notify("pool_test_ch", "hello");
+    for await (const n of listener) {
+      assert.equal(n.payload, "hello");
+      break;
+    }
+    assert.equal(await p.fetchVal<number>("SELECT 11"), 11);
+    assert.ok(events.includes("SELECT 11"), events.join(" | "));
+    let attempts = 0;
+    const v = await p.transaction(
+      async (tx) => {
+        if (++attempts === 1) await tx.execute("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+        return tx.fetchVal<number>("SELECT 12");
+      },
+      { retry: true },
+    );
+    assert.deepEqual([v, attempts], [12, 2]);
+  });
+
   test("a statement that would change one connection's session state is refused on the shared path", async () => {
     const p = pool({ minSize: 1, maxSize: 2 });
     await assert.rejects(p.execute("SET search_path TO public"), /pool/);
@@ -374,6 +398,21 @@ describe("PooledDatabase (sync)", () => {
       assert.equal(p.stats.maxSize, 2);
       p.check();
       assert.throws(() => p.resize(3, 1), ConfigurationError);
+    } finally {
+      p.close();
+    }
+  });
+
+  test("onError is called on the calling thread, at the next call, for connections lost while idle", async () => {
+    const name = `${ctx.schema}_synchook`;
+    const seen: string[] = [];
+    const p = new PooledDatabase(ctx.config.with({ applicationName: name }), { minSize: 2, maxSize: 2, onError: (e) => seen.push(`${e.kind}: ${e.error.name}`) });
+    try {
+      p.open();
+      await rawQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [name]);
+      await eventually(async () => p.fetchVal<number>("SELECT 1") === 1 && seen.length, (n) => n === 2, "both losses reported");
+      assert.deepEqual(seen, ["broken: ConnectionError", "broken: ConnectionError"]);
+      assert.ok(p.stats.errors >= 2);
     } finally {
       p.close();
     }

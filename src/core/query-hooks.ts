@@ -50,7 +50,7 @@ export interface HookOptions {
  * The options of a database handle that hold hooks: functions called during later calls (the synchronous facade
  * calls them on its own thread, with the events its worker recorded).
  */
-export const HOOK_NAMES: readonly string[] = ["onQuery"];
+export const HOOK_NAMES: readonly string[] = ["onQuery", "onError", "reconnectFailed"];
 
 /** A handle's hooks, checked: what it and its transactions and connections call. @internal */
 export interface QueryHooks {

@@ -58,7 +58,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
     // Given several hosts, the pool's own connections go to the one that takes writes (unless told otherwise);
     // read-only work can go to the others (see `replicas`).
     const primary = config.hosts.length > 1 && config.targetSessionAttrs === "any" ? config.with({ targetSessionAttrs: "read-write" }) : config;
-    this.pool = new PoolSource(primary, poolSettings(options as PoolOptions, HANDLE_OPTION_KINDS), this);
+    this.pool = new PoolSource(primary, poolSettings(options as PoolOptions, HANDLE_OPTION_KINDS));
     return this.pool;
   }
 
@@ -94,7 +94,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
 
   #replicaView(): { view: ReplicaView; router: ReplicaRouter } {
     if (this.#replicas === undefined) {
-      const router = new ReplicaRouter(this.pool, { ...this.pool.settings }, this);
+      const router = new ReplicaRouter(this.pool, { ...this.pool.settings });
       this.#replicas = { view: new ReplicaView(this.config, { router } as never), router };
     }
     return this.#replicas;

@@ -48,8 +48,6 @@ export class PoolSource implements SessionSource {
     readonly config: Config,
     /** Its settings (resized by {@link resize}). */
     readonly settings: PoolSettings,
-    /** Given to `reconnectFailed`. */
-    private readonly owner: unknown,
   ) {
     this.single = config.pooler === "transaction";
     // An attempt never outlives the wait it serves: without a connectTimeout of its own, the pool's timeout bounds it.
@@ -300,7 +298,7 @@ export class PoolSource implements SessionSource {
     const failingSince = this.opener.failingSince;
     if (failingSince !== undefined && !this.reconnectReported && now - failingSince > s.reconnectTimeoutMs) {
       this.reconnectReported = true;
-      callHook(s.reconnectFailed, this.owner);
+      callHook(s.reconnectFailed, { error: this.opener.lastError });
     }
   }
 

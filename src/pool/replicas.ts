@@ -21,7 +21,6 @@ export class ReplicaRouter implements SessionSource {
     /** The primary's source (owned by the pool, not closed here). */
     private readonly primary: SessionSource,
     settings: PoolSettings,
-    owner: unknown,
   ) {
     const base = primary.config;
     const config = base.hosts.length > 1 ? base : undefined;
@@ -33,7 +32,6 @@ export class ReplicaRouter implements SessionSource {
               new PoolSource(
                 config.with({ hosts: [{ ...h }], targetSessionAttrs: "standby" }),
                 { ...settings, minSize: 0, failFast: true, onError: undefined, reconnectFailed: undefined },
-                owner,
               ),
           );
   }

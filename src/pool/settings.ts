@@ -38,11 +38,16 @@ export interface PoolSettingsInit {
    * calls {@link reconnectFailed} (it goes on trying, more slowly). Default 300.
    */
   reconnectTimeout?: number | undefined;
-  /** Called when the pool could not reach `minSize` connections within {@link reconnectTimeout}. */
-  reconnectFailed?: ((pool: unknown) => void) | undefined;
+  /**
+   * Called once when the pool could not reach `minSize` connections within {@link reconnectTimeout}, with the last
+   * connection error (pycopg passes the pool itself: here it is in your closure, and the event crosses to the
+   * synchronous pool's thread the same way).
+   */
+  reconnectFailed?: ((event: { error: Error | undefined }) => void) | undefined;
   /**
    * Called for errors no caller sees (a connection that failed to open in the background, or broke while idle):
-   * they are never left unhandled, and are counted in `stats.errors`.
+   * they are never left unhandled, and are counted in `stats.errors`. The synchronous pool calls it on its own
+   * thread, during the next blocking call (its worker records the events).
    */
   onError?: ((event: PoolErrorEvent) => void) | undefined;
   /**
@@ -61,7 +66,7 @@ export interface PoolSettings {
   timeoutMs: number;
   numWorkers: number;
   reconnectTimeoutMs: number;
-  reconnectFailed: ((pool: unknown) => void) | undefined;
+  reconnectFailed: ((event: { error: Error | undefined }) => void) | undefined;
   onError: ((event: PoolErrorEvent) => void) | undefined;
   pipelineDepth: number;
   /** Waiting calls fail at once when a connection cannot be opened and none is open (a standby's pool). */
