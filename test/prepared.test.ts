@@ -58,6 +58,20 @@ describe("prepared statements", () => {
     });
   });
 
+  test("a column retyped by another program: outside a transaction the statement still works", async () => {
+    await adb.connect({ autocommit: true }, async (c) => {
+      await c.execute("CREATE TABLE retyped_elsewhere (v int4)");
+      const insert = "INSERT INTO retyped_elsewhere VALUES ($1)";
+      await c.execute(insert, [1]);
+      await c.execute(insert, [2]); // prepared: $1 is an int4
+      await rawQuery(`ALTER TABLE "${ctx.schema}".retyped_elsewhere ALTER COLUMN v TYPE int8`); // not seen by tscopg
+      await c.execute(insert, [5_000_000_000]);
+      await c.execute(insert, [6_000_000_000]);
+      assert.deepEqual(await c.execute("SELECT v::text FROM retyped_elsewhere ORDER BY v"), [{ v: "1" }, { v: "2" }, { v: "5000000000" }, { v: "6000000000" }]);
+      await assert.rejects(c.execute(insert, ["not a number"]), (e: Error & { code?: string }) => e.code === "22P02", "a genuine error still fails");
+    });
+  });
+
   test("a change made by another program: inside a transaction a stale statement fails once, then works again", async () => {
     await adb.execute("CREATE TABLE shape_tx (a int)");
     await adb.connect(async (c) => {

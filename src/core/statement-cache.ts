@@ -4,9 +4,10 @@
  * round trip). Off behind a transaction-mode pooler (`Config.pooler`), which may run each statement on another
  * server connection.
  *
- * A prepared statement can go stale: a table it reads changed shape ("cached plan must not change result type"), or
- * something deallocated it (`DEALLOCATE`, `DISCARD ALL`). The session then forgets it and, when the statement ran
- * outside a transaction (so its failure changed nothing), runs it again unnamed; see {@link isStalePrepared}.
+ * A prepared statement can go stale: a table it reads changed shape ("cached plan must not change result type"), a
+ * column's type changed (its parameter keeps the old type), or something deallocated it (`DEALLOCATE`, `DISCARD
+ * ALL`). Schema changes run through tscopg re-prepare every connection's statements ({@link schemaChanged}); for the
+ * others, the session forgets the statement and, outside a transaction, runs it again unnamed ({@link isStalePrepared}).
  * @module
  */
 import pg from "pg";
@@ -92,13 +93,21 @@ export class StatementCache {
 }
 
 /**
- * Whether a statement failed because its prepared statement went stale: gone from the server (26000), or planned
- * for a table that changed shape (0A000 from `RevalidateCachedQuery`; told by the routine, not by the message, which
- * the server may translate).
+ * Parameter-type errors a stale statement can cause: the schema changed (by another program: tscopg's own changes
+ * re-prepare) and a parameter keeps the type inferred before (a column now `bigint`, `float8`, `text`, …).
+ */
+const TYPE_ERRORS = new Set(["42804", "22P02", "22003", "22001"]);
+
+/**
+ * Whether a named statement's failure may come from its prepared statement going stale: gone from the server
+ * (26000), planned for a table that changed shape (0A000 from `RevalidateCachedQuery`; told by the routine, not by the
+ * message, which the server may translate), or a parameter type error. The statement is then forgotten and, outside
+ * a transaction (where its failure changed nothing), run again unnamed: a genuine error simply happens again.
  */
 export function isStalePrepared(err: unknown): boolean {
   const e = err as { code?: unknown; routine?: unknown };
-  return e.code === "26000" || (e.code === "0A000" && e.routine === "RevalidateCachedQuery");
+  if (typeof e.code !== "string") return false;
+  return e.code === "26000" || (e.code === "0A000" && e.routine === "RevalidateCachedQuery") || TYPE_ERRORS.has(e.code);
 }
 
 /** Whether `text` drops prepared statements: `DEALLOCATE …`, `DISCARD ALL` (anywhere else, a stale one is retried). */
