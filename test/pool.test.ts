@@ -56,6 +56,23 @@ describe("a pool's life", () => {
     await assert.rejects(p.fetchVal("SELECT 1"), TscopgError);
   });
 
+  test("fromEnv takes the pool's options (and loadDotenvFile), fromUrl too", async () => {
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = ctx.config.url;
+    try {
+      const p = AsyncPooledDatabase.fromEnv(null, { loadDotenvFile: false, minSize: 1, maxSize: 3 });
+      open.push(p);
+      assert.ok(p instanceof AsyncPooledDatabase);
+      assert.deepEqual([p.stats.minSize, p.stats.maxSize], [1, 3]);
+      assert.equal(await p.fetchVal<number>("SELECT 4"), 4);
+    } finally {
+      process.env.DATABASE_URL = saved;
+    }
+    const q = AsyncPooledDatabase.fromUrl(ctx.config.url, { maxSize: 2 });
+    open.push(q);
+    assert.equal(q.stats.maxSize, 2);
+  });
+
   test("options are checked: unknown keys, wrong types, sizes out of range", () => {
     assert.throws(() => pool({ maxSzie: 3 } as never), ParameterError);
     assert.throws(() => pool({ maxSize: "3" } as never), ParameterError);

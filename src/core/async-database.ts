@@ -110,7 +110,8 @@ export class AsyncDatabase extends Queryable implements DatabaseApi<"async">, As
     dotenvPath?: string | null,
     options?: { loadDotenvFile?: boolean | undefined } & ConstructorParameters<T>[1],
   ): InstanceType<T> {
-    return new this(Config.fromEnv(dotenvPath, { loadDotenvFile: options?.loadDotenvFile ?? true }), options) as InstanceType<T>;
+    const { loadDotenvFile = true, ...rest } = options ?? {};
+    return new this(Config.fromEnv(dotenvPath, { loadDotenvFile }), rest) as InstanceType<T>;
   }
 
   /**
