@@ -39,6 +39,8 @@ export class Member {
     maxLifetimeMs: number,
     /** The most independent statements it takes (`pipelineDepth`). */
     private readonly maxDepth: number,
+    /** The pool's spread (see `SpreadTuner`): a factor on the depth limit. */
+    private readonly spread: { readonly factor: number } = { factor: 1 },
   ) {
     this.depthLimit = maxDepth;
     this.freedAt = performance.now();
@@ -46,10 +48,15 @@ export class Member {
     this.expiresAt = this.freedAt + maxLifetimeMs * (0.95 + Math.random() * 0.1);
   }
 
+  /** Answers since the spread tuner's window began (see `Members.active`). */
+  windowAnswers = 0;
+
   /** Records an answer: the time it took updates the average, and the average the depth limit. */
   answered(): void {
+    this.windowAnswers++;
     const ms = (this.answerMs += (Math.min(this.session.answerGap, 1000) - this.answerMs) * 0.05);
-    this.depthLimit = ms > SLOW_ANSWER_MS ? Math.max(1, Math.min(this.maxDepth, Math.floor(QUEUE_TARGET_MS / ms))) : this.maxDepth;
+    const limit = ms > SLOW_ANSWER_MS ? Math.min(this.maxDepth, QUEUE_TARGET_MS / ms) : this.maxDepth;
+    this.depthLimit = Math.max(1, Math.floor(limit * this.spread.factor));
   }
 
   /** Whether statements are in flight and none has answered for a while (a statement is taking long). */

@@ -133,6 +133,23 @@ export class Members {
     return out;
   }
 
+  /** How many connections answered since the last call (for the spread tuner's window; it starts a new one). */
+  active(): number {
+    let n = 0;
+    for (const m of this.list) {
+      if (m.windowAnswers > 0) n++;
+      m.windowAnswers = 0;
+    }
+    return Math.max(1, n);
+  }
+
+  /** The most statements in flight on one shared connection (the backlog the spread tuner may spread). */
+  backlog(): number {
+    let most = 0;
+    for (const m of this.list) if (!m.lent && m.session.inFlight > most) most = m.session.inFlight;
+    return most;
+  }
+
   /** Milliseconds the longest-stalled shared connection has gone without an answer (0: none stalled). */
   stalledFor(): number {
     const now = performance.now();

@@ -21,6 +21,7 @@ import { checkSizes, type PoolSettings } from "./settings.js";
 import { PoolCounters, type PoolStats } from "./stats.js";
 import { isTransientConnectError, describePool } from "./state.js";
 import { Opener } from "./opener.js";
+import { SpreadTuner } from "./spread-tuner.js";
 import { Readiness, WaitQueue, type Waiter } from "./wait-queue.js";
 
 const CLOSED = "the pool is closed";
@@ -34,6 +35,7 @@ export class PoolSource implements SessionSource {
   private readonly background = new Tasks();
   private readonly brokenListeners = new Set<BrokenListener>();
   private readonly opener: Opener;
+  private readonly spread: SpreadTuner;
   readonly counters = new PoolCounters();
   private resetting = 0;
   private closed = false;
@@ -50,6 +52,7 @@ export class PoolSource implements SessionSource {
     readonly settings: PoolSettings,
   ) {
     this.single = config.pooler === "transaction";
+    this.spread = new SpreadTuner(settings.pipelineDepth);
     // An attempt never outlives the wait it serves: without a connectTimeout of its own, the pool's timeout bounds it.
     const bounded = config.connectTimeout === null ? config.with({ connectTimeout: Math.max(1, Math.ceil(settings.timeoutMs / 1000)) }) : config;
     this.opener = new Opener(
@@ -86,7 +89,7 @@ export class PoolSource implements SessionSource {
       this.forget(session);
       return;
     }
-    const m = new Member(session, this.settings.maxLifetimeMs, this.single ? 1 : this.settings.pipelineDepth);
+    const m = new Member(session, this.settings.maxLifetimeMs, this.single ? 1 : this.settings.pipelineDepth, this.spread);
     session.onBroken((reason) => this.broke(m, reason));
     session.watch(() => this.answered(m));
     this.members.add(m);
@@ -141,6 +144,7 @@ export class PoolSource implements SessionSource {
   /** After each answer on `m`: the pace statistics, then whatever the answer unblocked. */
   private answered(m: Member): void {
     m.answered();
+    if (!m.lent) this.spread.answered(this.members);
     if (this.waiters.length > 0) this.serve();
     else if (m.retiring && m.quiet) this.discard(m);
   }
