@@ -10,7 +10,11 @@
  * pycopg's `AsyncPooledDatabase` cannot run here: its figures from the issue are printed as a fixed line; pgbench
  * (`-M prepared -c 10`, the C ceiling) runs when installed, and has 10 calls in flight.
  *
+ * Then the same candidates with statements the server spends real time on (`HEAVY`, 50 in flight), where spreading
+ * over connections matters instead of pipelining depth.
+ *
  * `BENCH_POOL_QUERIES` (default 20000): calls per round at 10, 100 and 1000 in flight; a quarter of it at 1.
+ * `BENCH_POOL_HEAVY_QUERIES` (default 6000): calls per round of the heavy workload.
  * `BENCH_POOL_ROUND_LIMIT_MS` (default 60000): a round taking longer fails its candidate, which is left out after.
  * @module
  */
@@ -40,13 +44,27 @@ const callsAt = (inFlight: number) => (inFlight === 1 ? Math.ceil(QUERIES / 4) :
 
 /** One call: `SELECT <i>::int`, resolving to the int the server sent back. */
 type Call = (i: number) => Promise<unknown>;
+/** Handles of an opened candidate: the quick call, the heavy one (same answer), and closing. */
+interface Opened {
+  call: Call;
+  heavy: Call;
+  close(): Promise<unknown>;
+}
+
+/**
+ * A statement the server spends real time on (about 0.2 ms here) and that still answers `$1`: the workload where
+ * spreading over connections (server processes) matters, unlike `SELECT $1::int`.
+ */
+const HEAVY = "SELECT $1::int + (SELECT count(*) FROM generate_series(1, 3000))::int - 3000 AS int4";
+const HEAVY_IN_FLIGHT = 50;
+const HEAVY_CALLS = Number(process.env.BENCH_POOL_HEAVY_QUERIES ?? 6000);
 
 interface Contender {
   name: string;
   /** The pool under test, tscopg's reference line, or a peer (only peers count for "best peer"). */
   role: "pool" | "reference" | "peer";
   /** Opens the candidate's connections; `app` is the application_name its connections show. */
-  open(url: string, app: string): Promise<{ call: Call; close(): Promise<unknown> }>;
+  open(url: string, app: string): Promise<Opened>;
 }
 
 const contenders: Contender[] = [
@@ -57,7 +75,7 @@ const contenders: Contender[] = [
       const pool = new AsyncPooledDatabase(Config.fromUrl(url).with({ applicationName: app }), { minSize: SIZE, maxSize: SIZE });
       const opener = (pool as { open?: () => Promise<unknown> }).open;
       if (typeof opener === "function") await opener.call(pool);
-      return { call: (i) => pool.fetchVal("SELECT $1::int", [i]), close: () => pool.close() };
+      return { call: (i) => pool.fetchVal("SELECT $1::int", [i]), heavy: (i) => pool.fetchVal(HEAVY, [i]), close: () => pool.close() };
     },
   },
   {
@@ -65,7 +83,7 @@ const contenders: Contender[] = [
     role: "reference",
     async open(url, app) {
       const db = new AsyncDatabase(Config.fromUrl(url).with({ applicationName: app }));
-      return { call: (i) => db.fetchVal("SELECT $1::int", [i]), close: () => db.close() };
+      return { call: (i) => db.fetchVal("SELECT $1::int", [i]), heavy: (i) => db.fetchVal(HEAVY, [i]), close: () => db.close() };
     },
   },
   {
@@ -75,6 +93,7 @@ const contenders: Contender[] = [
       const pool = new pg.Pool({ connectionString: url, max: SIZE, application_name: app });
       return {
         call: async (i) => (await pool.query<{ int4: number }>("SELECT $1::int", [i])).rows[0]?.int4,
+        heavy: async (i) => (await pool.query<{ int4: number }>(HEAVY, [i])).rows[0]?.int4,
         close: () => pool.end(),
       };
     },
@@ -94,6 +113,7 @@ const contenders: Contender[] = [
       let next = 0;
       return {
         call: async (i) => (await clients[next++ % SIZE]!.query<{ int4: number }>("SELECT $1::int", [i])).rows[0]?.int4,
+        heavy: async (i) => (await clients[next++ % SIZE]!.query<{ int4: number }>(HEAVY, [i])).rows[0]?.int4,
         close,
       };
     },
@@ -104,7 +124,11 @@ const contenders: Contender[] = [
       role: "peer",
       async open(url, app) {
         const sql = postgres(url, { max, connection: { application_name: app }, onnotice: () => {} });
-        return { call: async (i) => (await sql<{ int4: number }[]>`SELECT ${i}::int`)[0]?.int4, close: () => sql.end({ timeout: 5 }) };
+        return {
+          call: async (i) => (await sql<{ int4: number }[]>`SELECT ${i}::int`)[0]?.int4,
+          heavy: async (i) => (await sql.unsafe<{ int4: number }[]>(HEAVY, [i], { prepare: true }))[0]?.int4,
+          close: () => sql.end({ timeout: 5 }),
+        };
       },
     }),
   ),
@@ -167,7 +191,7 @@ async function pgbench(url: string): Promise<number | undefined> {
 }
 
 /** Closes a candidate, waiting at most 5 s (one stuck mid-round may never close). */
-function closeSoon(h: { close(): Promise<unknown> } | undefined): Promise<unknown> {
+function closeSoon(h: Opened | undefined): Promise<unknown> {
   return Promise.race([h?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 
@@ -175,7 +199,7 @@ const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 
 export const bench: BenchSection = async ({ url, raw, record }) => {
   // Open and warm every candidate: all its connections opened (1000 in flight), the JIT warmed (1 and 10 in flight).
-  const open: ({ call: Call; close(): Promise<unknown> } | undefined)[] = [];
+  const open: (Opened | undefined)[] = [];
   const errors: (string | undefined)[] = [];
   const fail = (k: number, workload: string, err: unknown) => {
     errors[k] = message(err);
@@ -202,6 +226,7 @@ export const bench: BenchSection = async ({ url, raw, record }) => {
   console.log(`  pool connections after warm-up: ${contenders.map((c, k) => `${c.name} ${conns[k]}`).join(", ")}`);
 
   const medians: number[][] = contenders.map(() => []);
+  const heavyMedians: number[] = contenders.map(() => NaN);
   let ceiling: number | undefined;
   try {
     for (const inFlight of LEVELS) {
@@ -227,6 +252,23 @@ export const bench: BenchSection = async ({ url, raw, record }) => {
         else record(workload, "pgbench -M prepared -c 10 -j 2", ceiling, "q/s");
       }
     }
+    const workload = `pool, heavy, ${HEAVY_IN_FLIGHT} in flight`;
+    const samples: number[][] = contenders.map(() => []);
+    for (let r = 0; r < RUNS + 1; r++) {
+      for (const [k, h] of open.entries()) {
+        if (h === undefined) continue;
+        try {
+          const q = await drive(h.heavy, HEAVY_CALLS, HEAVY_IN_FLIGHT);
+          if (r > 0) samples[k]!.push(q); // the first round warms up (and lets the pool find its spread)
+        } catch (err) {
+          await fail(k, workload, err);
+        }
+      }
+    }
+    contenders.forEach((c, k) => {
+      heavyMedians[k] = open[k] === undefined ? NaN : median(samples[k]!);
+      if (open[k] !== undefined) record(workload, c.name, heavyMedians[k]!, "q/s");
+    });
   } finally {
     await Promise.all(open.map(closeSoon));
   }
@@ -245,6 +287,8 @@ export const bench: BenchSection = async ({ url, raw, record }) => {
     const label = `pgbench -M prepared -c ${SIZE} -j 2 (C ceiling, ${SIZE} in flight)`;
     console.log(row(label, String(SIZE), LEVELS.map((l) => (l === SIZE ? fmt(ceiling) : ""))));
   }
+  console.log(`\npool, heavy statements (about 0.2 ms of server time each), ${HEAVY_IN_FLIGHT} in flight, q/s (median of ${RUNS} rounds)`);
+  contenders.forEach((c, k) => console.log(row(c.name, "", [fmt(heavyMedians[k])])));
 
   // Ratios: the tscopg pool against the best peer at each level, and against pycopg.
   const lines: string[] = [];
@@ -262,5 +306,12 @@ export const bench: BenchSection = async ({ url, raw, record }) => {
     lines.push(`  pool vs pycopg pool, ${`${inFlight} in flight`.padEnd(14)} ${ratio(ours, PYCOPG[inFlight]!)}  [pycopg ${fmt(PYCOPG[inFlight])} q/s, measured, not run here]`);
   });
   if (ceiling !== undefined) lines.push(`  pool vs pgbench -c ${SIZE}, ${SIZE} in flight ${ratio(mine[LEVELS.indexOf(SIZE)] ?? NaN, ceiling)}  [C ceiling]`);
+  let bestHeavy = -1;
+  contenders.forEach((c, k) => {
+    if (c.role === "peer" && Number.isFinite(heavyMedians[k]!) && (bestHeavy < 0 || heavyMedians[k]! > heavyMedians[bestHeavy]!)) bestHeavy = k;
+  });
+  const ownHeavy = heavyMedians[contenders.findIndex((c) => c.role === "pool")] ?? NaN;
+  const heavyPeer = bestHeavy < 0 ? NaN : heavyMedians[bestHeavy]!;
+  lines.push(`  pool vs best peer, heavy, ${HEAVY_IN_FLIGHT} in flight ${ratio(ownHeavy, heavyPeer)}  [${bestHeavy < 0 ? "no peer ran" : `${contenders[bestHeavy]!.name}, ${fmt(heavyPeer)} q/s`}]`);
   return lines;
 };
