@@ -55,6 +55,7 @@ export class SpreadTuner {
       this.trying = undefined;
       this.answers = 0;
       this.windowStart = now;
+      members.active(); // starts the connections' counts afresh too
       return;
     }
     const elapsed = now - this.windowStart;
