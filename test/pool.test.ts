@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AsyncPooledDatabase, ConfigurationError, ParameterError, PoolTimeout, PooledDatabase, TscopgError } from "../src/index.js";
+import { AsyncPooledDatabase, ConfigurationError, ConnectionError, ParameterError, PoolTimeout, PooledDatabase, TscopgError } from "../src/index.js";
 import { createTestSchema, rawQuery, sessionsNamed, type TestSchema } from "./support/db.js";
 import { eventually } from "./support/both-sides.js";
 import { parseOutput, runNode } from "./support/node-child.js";
@@ -120,33 +120,24 @@ describe("a pool's life", () => {
     assert.equal(p.stats.timeouts, 0);
   });
 
-  test("statements the server spends real time on spread over the connections; quick ones stay on one", async () => {
+  test("statements the server spends real time on spread over the connections", async () => {
+    // About a millisecond of server time each: one connection's pipeline would keep one server process busy while
+    // the others idle. (How the pool decides for statements of middling cost: test/spread-tuner.test.ts.)
     const p = pool({ minSize: 6, maxSize: 6 });
     await p.open();
-    const busyConnections = async (sql: string, ms: number): Promise<number> => {
-      let stop = false;
-      let most = 0;
-      const workers = Array.from({ length: 48 }, async (_, k) => {
-        for (let i = 0; !stop; i++) assert.equal(await p.fetchVal<number>(sql, [i + k]), i + k);
-      });
-      const t0 = performance.now();
-      while (performance.now() - t0 < ms) {
-        await sleep(50);
-        if (performance.now() - t0 > ms - 1000) most = Math.max(most, p.stats.inUse); // the last second
-      }
-      stop = true;
-      await Promise.all(workers);
-      return most;
-    };
-    const quick = "SELECT $1::int";
-    // About 0.2 ms of server time each: one server process is the limit, and more connections use more of them.
-    const heavy = "SELECT $1::int + (SELECT count(*) FROM generate_series(1, 3000))::int - 3000";
-    const before = await busyConnections(quick, 1500);
-    assert.ok(before <= 2, `quick statements ran on ${before} connections`);
-    const spread = await busyConnections(heavy, 3000);
-    assert.ok(spread >= 3, `heavy statements ran on ${spread} connection(s) at most`);
-    const after = await busyConnections(quick, 10_000);
-    assert.ok(after <= 2, `quick statements again, after heavy ones: ${after} connections at the end`);
+    const heavy = "SELECT $1::int + (SELECT count(*) FROM generate_series(1, 20000))::int - 20000";
+    let stop = false;
+    let most = 0;
+    const workers = Array.from({ length: 48 }, async (_, k) => {
+      for (let i = 0; !stop; i++) assert.equal(await p.fetchVal<number>(heavy, [i + k]), i + k);
+    });
+    for (let t = 0; t < 30; t++) {
+      await sleep(50);
+      if (t >= 10) most = Math.max(most, p.stats.inUse);
+    }
+    stop = true;
+    await Promise.all(workers);
+    assert.ok(most >= 4, `heavy statements ran on ${most} connection(s) at most`);
   });
 
   test("independent statements share connections: 100 in flight on a pool of 10 open only a few", async () => {
@@ -457,7 +448,16 @@ describe("PooledDatabase (sync)", () => {
       p.open();
       await rawQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [name]);
       const lost = () => seen.filter((e) => e === "broken: ConnectionError").length;
-      await eventually(async () => (p.fetchVal<number>("SELECT 1") === 1 ? lost() : -1), (n) => n >= 2, "both losses reported");
+      // A call racing the termination may fail with ConnectionError (it was in flight): the next one succeeds.
+      const call = () => {
+        try {
+          return p.fetchVal<number>("SELECT 1") === 1 ? lost() : -1;
+        } catch (e) {
+          if (e instanceof ConnectionError) return -1;
+          throw e;
+        }
+      };
+      await eventually(async () => call(), (n) => n >= 2, "both losses reported");
       assert.equal(lost(), 2, seen.join(", "));
       assert.ok(p.stats.errors >= 2);
     } finally {

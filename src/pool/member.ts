@@ -3,6 +3,7 @@
  * shared by independent statements, how fast it answers, and when it must be replaced.
  * @module
  */
+import { streamOf } from "../core/connect.js";
 import type { PgSession } from "../core/pg-session.js";
 
 /** A connection that has not answered for this long (ms, or 8 answer times if longer) is taking long. */
@@ -43,13 +44,16 @@ export class Member {
     private readonly spread: { readonly factor: number } = { factor: 1 },
   ) {
     this.depthLimit = maxDepth;
+    // Answers arriving several per read mean the server is ahead of the client (see `SpreadTuner`).
+    (streamOf(session.client) as unknown as NodeJS.EventEmitter).on("data", () => this.windowReads++);
     this.freedAt = performance.now();
     // ±5 %: connections opened together are not all replaced at once.
     this.expiresAt = this.freedAt + maxLifetimeMs * (0.95 + Math.random() * 0.1);
   }
 
-  /** Answers since the spread tuner's window began (see `Members.active`). */
+  /** Answers, and socket reads that brought answers, since the spread tuner's window began (see `Members.window`). */
   windowAnswers = 0;
+  windowReads = 0;
 
   /** Records an answer: the time it took updates the average, and the average the depth limit. */
   answered(): void {

@@ -6,6 +6,7 @@
  */
 import type { PgSession } from "../core/pg-session.js";
 import type { Member } from "./member.js";
+import type { TunedConnections, TunerWindow } from "./spread-tuner.js";
 import type { PoolState } from "./stats.js";
 
 /** What {@link Members.forStatement} found. */
@@ -17,7 +18,7 @@ export interface StatementPick {
 }
 
 /** A pool's open connections, in the order they were opened. */
-export class Members {
+export class Members implements TunedConnections {
   readonly list: Member[] = [];
   private readonly bySession = new Map<PgSession, Member>();
 
@@ -133,14 +134,22 @@ export class Members {
     return out;
   }
 
-  /** How many connections answered since the last call (for the spread tuner's window; it starts a new one). */
-  active(): number {
-    let n = 0;
+  /**
+   * The spread tuner's window since the last call (which starts a new one): how many connections answered, and
+   * their answers and socket reads.
+   */
+  window(): TunerWindow {
+    const w = { active: 0, answers: 0, reads: 0 };
     for (const m of this.list) {
-      if (m.windowAnswers > 0) n++;
+      if (m.windowAnswers > 0) {
+        w.active++;
+        w.answers += m.windowAnswers;
+        w.reads += m.windowReads;
+      }
       m.windowAnswers = 0;
+      m.windowReads = 0;
     }
-    return Math.max(1, n);
+    return w;
   }
 
   /** The most statements in flight on one shared connection (the backlog the spread tuner may spread). */

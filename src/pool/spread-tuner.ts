@@ -11,7 +11,8 @@
  * tries going back to full depth, kept unless throughput drops by 3 % (the same work on fewer connections is
  * better; such tries back off to 4 s only, so that a workload turned quick is concentrated again soon). Quick
  * statements (less than {@link QUICK_ANSWER_MS} per answer on each connection that answered) are never spread, nor
- * is anything while the pool is not saturated (a window is dropped when 64 answers take over 50 ms).
+ * are answers that wait to be read (several per socket read: the client is the limit, and more connections would
+ * not help), nor anything while the pool is not saturated (a window is dropped when 64 answers take over 50 ms).
  * @module
  */
 
@@ -22,14 +23,34 @@ const WINDOW_MS = 250;
 const SATURATED_MS = 50;
 const MIN_FACTOR = 1 / 4096;
 
+/** What the connections did during a window (see `Members.window`). */
+export interface TunerWindow {
+  /** Connections that answered. */
+  active: number;
+  /** Their answers, and the socket reads that brought them. */
+  answers: number;
+  reads: number;
+}
+
+/** What the tuner reads from the pool's connections. */
+export interface TunedConnections {
+  /** The most statements in flight on one shared connection. */
+  backlog(): number;
+  /** The window since the last call; starts a new one. */
+  window(): TunerWindow;
+}
+
+/** Answers per socket read from which the client, not the server, is the limit (answers wait to be read). */
+const CLIENT_BOUND_PER_READ = 3;
+
 /** The pool-wide spread: a factor on every connection's depth limit. */
 export class SpreadTuner {
   /** Multiplies every connection's depth limit (1: as deep as allowed; smaller: spread wider). */
   factor = 1;
   private answers = 0;
   private windows = 0;
-  private windowStart = performance.now();
-  private lastCount = this.windowStart;
+  private windowStart: number;
+  private lastCount: number;
   private baseline = 0;
   /** The factor before the try in progress, if one is, and which way it went. */
   private trying: number | undefined;
@@ -40,13 +61,18 @@ export class SpreadTuner {
   private widerBackoffMs = 500;
   private deeperBackoffMs = 500;
 
-  /** `maxDepth`: the pool's `pipelineDepth`, the depth limit at factor 1. */
-  constructor(private readonly maxDepth: number) {}
+  /** `maxDepth`: the pool's `pipelineDepth`, the depth limit at factor 1; `now`: the clock (ms). */
+  constructor(
+    private readonly maxDepth: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.windowStart = this.lastCount = now();
+  }
 
   /** Counts an answer on a shared connection of `members`; every so often closes the window and decides. */
-  answered(members: { backlog(): number; active(): number }): void {
+  answered(members: TunedConnections): void {
     if ((++this.answers & 63) !== 0) return;
-    const now = performance.now();
+    const now = this.now();
     const sinceLast = now - this.lastCount;
     this.lastCount = now;
     if (sinceLast > SATURATED_MS) {
@@ -55,14 +81,17 @@ export class SpreadTuner {
       this.trying = undefined;
       this.answers = 0;
       this.windowStart = now;
-      members.active(); // starts the connections' counts afresh too
+      members.window(); // starts the connections' counts afresh too
       return;
     }
     const elapsed = now - this.windowStart;
     if (elapsed < WINDOW_MS) return;
     const rate = this.answers / elapsed;
-    // Time per answer on each connection that worked: the server's time per statement when it is the limit.
-    const perAnswerMs = members.active() / rate;
+    // Time per answer on each connection that worked: the server's time per statement when it is the limit. And
+    // answers per read: several mean they waited for the client, whatever their pace.
+    const w = members.window();
+    const perAnswerMs = Math.max(1, w.active) / rate;
+    const clientBound = w.reads > 0 && w.answers / w.reads >= CLIENT_BOUND_PER_READ;
     this.answers = 0;
     this.windowStart = now;
     if (this.trying !== undefined) {
@@ -80,7 +109,7 @@ export class SpreadTuner {
     }
     this.baseline = rate;
     if (++this.windows < 3 || now < this.nextTry) return; // the first windows measure a cold start
-    const slow = perAnswerMs >= QUICK_ANSWER_MS && members.backlog() >= 4;
+    const slow = perAnswerMs >= QUICK_ANSWER_MS && !clientBound && members.backlog() >= 4;
     if (this.factor < 1 && (!slow || this.lastWider)) {
       this.begin(1, false);
     } else if (slow) {
