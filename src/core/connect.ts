@@ -109,7 +109,7 @@ function withDisconnectCheck(config: Config, params: pg.ClientConfig): pg.Client
  * `standby` here). PostgreSQL 14+ reports both at start-up (`in_hot_standby`, `default_transaction_read_only`), so
  * on those servers they are always set, at no cost. An older server tells only what `targetSessionAttrs` made
  * tscopg ask: `role` for `primary` / `standby` / `prefer-standby`, `readOnly` for `read-write` / `read-only`.
- * A pool can route by `role` (primary for writes, standby for reads).
+ * (The pool does not need them: its read routing asks each host for a standby, `targetSessionAttrs: "standby"`.)
  */
 export interface Connected {
   client: Client;

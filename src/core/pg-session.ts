@@ -6,11 +6,12 @@
 import type { Client, Submittable as PgSubmittable } from "pg";
 import type { Config } from "../config.js";
 import { ConnectionError, DatabaseError, TscopgError, toTscopgError } from "../errors.js";
-import { changesSchema, changesSessionState } from "../sql/placeholders.js";
+import { changesSessionState, statementFlags } from "../sql/placeholders.js";
+import { DROPS_PREPARED, SCHEMA_CHANGE, SESSION_STATE } from "../sql/statement-kind.js";
 import { AnswerClock, queryTimeoutOf } from "./answer-clock.js";
-import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable, type ServerRole } from "./connect.js";
+import { connectClient, corkUntilNextTick, streamOf, type OpenOptions, type Refable } from "./connect.js";
 import { runBatch } from "./session-batch.js";
-import { dropsPrepared, isStalePrepared, schemaChanged, sendQuery, StatementCache } from "./statement-cache.js";
+import { isStalePrepared, schemaChanged, sendQuery, StatementCache } from "./statement-cache.js";
 import { lastResult, type MakeQuery, type RawResult, type StatementResult, type TxStatus } from "./statement-result.js";
 import { runSubmittable, submitRefused, type Submittable } from "./submittable.js";
 
@@ -29,8 +30,6 @@ export class PgSession {
    * Not for {@link command}s. Feature code that changes state in ways the text cannot show sets it.
    */
   stateChanged = false;
-  /** The server's role when the connection was made (when known: PostgreSQL ≥ 14 reports it). */
-  role: ServerRole | undefined;
   /** Its prepared statements (none behind a transaction-mode pooler). */
   statements: StatementCache | undefined;
   /** Why the session broke (the server's FATAL error, a socket error), for the errors of later calls. */
@@ -89,10 +88,11 @@ export class PgSession {
    * @throws ConnectionError naming every host and why it failed.
    */
   static async open(config: Config, options: OpenOptions): Promise<PgSession> {
-    const { client, socket, role } = await connectClient(config, options);
+    const { client, socket } = await connectClient(config, options);
     const session = new PgSession(client, options.pipeline, socket, queryTimeoutOf(config));
-    session.role = role;
-    if (config.pooler !== "transaction") session.statements = new StatementCache(client);
+    if (config.pooler !== "transaction") {
+      session.statements = new StatementCache(client, () => void session.command("DEALLOCATE ALL").catch(() => undefined));
+    }
     return session;
   }
 
@@ -241,11 +241,12 @@ export class PgSession {
    */
   query<T>(text: string, values: unknown[] | undefined, pick: (r: StatementResult) => T, make?: MakeQuery): Promise<T>;
   query<T>(text: string, values?: unknown[], pick?: (r: StatementResult) => T, make?: MakeQuery): Promise<T | StatementResult> {
+    const flags = statementFlags(text); // one cached lookup for the three questions
     if (!this.shared) {
-      if (!this.stateChanged) this.stateChanged = changesSessionState(text);
-      if (dropsPrepared(text)) this.statements?.clear();
+      if ((flags & SESSION_STATE) !== 0) this.stateChanged = true;
+      if ((flags & DROPS_PREPARED) !== 0) this.statements?.clear();
     }
-    if (changesSchema(text)) schemaChanged();
+    if ((flags & SCHEMA_CHANGE) !== 0) schemaChanged();
     return new Promise((resolve, reject) => {
       this.send(text, values, false, pick === undefined ? resolve : (r) => resolve(pick(r)), reject, make);
     });
@@ -303,10 +304,6 @@ export class PgSession {
     }
     let done = false;
     const name = values === undefined || unnamed ? undefined : this.statements?.nameFor(text);
-    if (this.statements?.stale === true) {
-      this.statements.stale = false; // the schema changed: the server's statements go first (errors ignored)
-      this.command("DEALLOCATE ALL").catch(() => undefined);
-    }
     // A stale prepared statement is run again unnamed if its failure changed nothing (outside a transaction).
     const retry = name !== undefined && !inBatch && (this.shared || this.client.getTransactionStatus() === "I");
     this._begin();

@@ -42,22 +42,27 @@ export class StatementCache {
   private readonly names = new Map<string, string>();
   private readonly seen = new Map<string, number>();
   private epoch = schemaEpoch;
-  /** Set when the schema changed since the statements were prepared: `DEALLOCATE ALL` is due before the next one. */
-  stale = false;
 
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    /** Drops the server's statements (`DEALLOCATE ALL`), ahead of whatever is sent next; errors ignored. */
+    private readonly dropAll: () => void,
+  ) {}
 
   private get driver(): ParsedStatements {
     return (this.client as unknown as { connection: ParsedStatements }).connection;
   }
 
-  /** The name to run `text` under (`undefined`: unnamed), counting this run. */
+  /**
+   * The name to run `text` under (`undefined`: unnamed), counting this run. After a schema change, the server's
+   * statements are dropped first (the statement about to be sent goes after).
+   */
   nameFor(text: string): string | undefined {
     if (this.epoch !== schemaEpoch) {
       this.epoch = schemaEpoch;
       if (this.names.size > 0) {
         this.clear();
-        this.stale = true;
+        this.dropAll();
       }
     }
     const name = this.names.get(text);
@@ -110,10 +115,6 @@ export function isStalePrepared(err: unknown): boolean {
   return e.code === "26000" || (e.code === "0A000" && e.routine === "RevalidateCachedQuery") || TYPE_ERRORS.has(e.code);
 }
 
-/** Whether `text` drops prepared statements: `DEALLOCATE …`, `DISCARD ALL` (anywhere else, a stale one is retried). */
-export function dropsPrepared(text: string): boolean {
-  return /^\s*(?:deallocate\b|discard\s+all\b)/i.test(text);
-}
 
 /**
  * Sends one statement: unnamed in the driver's text form (given a config object, node-postgres copies it property by

@@ -5,7 +5,8 @@
  */
 import type { Config, ConfigInit } from "../config.js";
 import { ParameterError, TscopgError } from "../errors.js";
-import { changesSessionState, transactionControl } from "../sql/placeholders.js";
+import { statementFlags } from "../sql/placeholders.js";
+import { SESSION_STATE, TX_BEGINS, TX_ENDS } from "../sql/statement-kind.js";
 import type { ConnectOptions, ExecuteOptions } from "../core/api.js";
 import type { PgSession } from "../core/pg-session.js";
 import type { AsyncConnection } from "../core/async-connection.js";
@@ -13,19 +14,15 @@ import { AsyncDatabase, HANDLE_OPTION_KINDS, type HandleOptions } from "../core/
 import type { SessionSource } from "../core/session-source.js";
 import { PoolSource } from "./pool-source.js";
 import { ReplicaRouter, ReplicaView } from "./replicas.js";
-import { poolSettings, type PoolSettingsInit } from "./settings.js";
+import { poolSettings, seconds, type PoolSettingsInit } from "./settings.js";
 import type { PoolStats } from "./stats.js";
 
 /** Options of a pool: sizes, times (in seconds, as in pycopg) and hooks. */
 export interface PoolOptions extends PoolSettingsInit, HandleOptions {}
 
-function seconds(method: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new ParameterError(`${method}(): timeout must be a number of seconds ≥ 0, got ${String(value)}`);
-  }
-  return Math.round(v * 1000);
-}
+/** A method's `timeout` argument (seconds) in ms. @throws ParameterError unless a number ≥ 0. */
+const timeoutArg = (method: string, value: number | undefined, fallback: number): number =>
+  seconds(value, fallback, `${method}(): timeout`, ParameterError);
 
 /**
  * The asynchronous connection pool: `minSize` to `maxSize` server connections shared by every caller.
@@ -70,10 +67,12 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    */
   override _sessionFor(options: ExecuteOptions | undefined, sql: string): PgSession | Promise<PgSession> {
     const readOnly = options?.readOnly === true;
-    if (!readOnly && !changesSessionState(sql)) return super._sessionFor(options, sql); // the usual case, first
+    const flags = statementFlags(sql);
+    const stateful = (flags & SESSION_STATE) !== 0;
+    if (!readOnly && !stateful) return super._sessionFor(options, sql); // the usual case, first
     const outside = options?.autocommit === true || !this._inTransaction();
-    if (outside && readOnly && transactionControl(sql) === 0 && !changesSessionState(sql)) return this.#replicaRouter().shared();
-    if (outside && changesSessionState(sql)) {
+    if (outside && readOnly && (flags & (TX_BEGINS | TX_ENDS | SESSION_STATE)) === 0) return this.#replicaRouter().shared();
+    if (outside && stateful) {
       throw new TscopgError(
         "this statement changes session state, which on a pool would change one of its connections only (and the next " +
           "statement may run on another): use pool.connection() for session settings, listen() for LISTEN, or " +
@@ -110,7 +109,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    * @throws PoolTimeout naming the pool's state and the last connection error.
    */
   async open(timeout?: number): Promise<void> {
-    await this.pool.wait(timeout === undefined ? this.pool.timeoutMs : seconds("open", timeout, 0));
+    await this.pool.wait(timeout === undefined ? this.pool.timeoutMs : timeoutArg("open", timeout, 0));
   }
 
   /**
@@ -118,7 +117,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    * @throws PoolTimeout naming the pool's state and the last connection error.
    */
   async wait(timeout = 30): Promise<void> {
-    await this.pool.wait(seconds("wait", timeout, 30));
+    await this.pool.wait(timeoutArg("wait", timeout, 30));
   }
 
   /**
@@ -155,7 +154,7 @@ export class AsyncPooledDatabase extends AsyncDatabase {
    * statements in flight get up to `timeout` seconds (default 5) to finish; then every connection is closed.
    */
   override async close(timeout = 5): Promise<void> {
-    const ms = seconds("close", timeout, 5);
+    const ms = timeoutArg("close", timeout, 5);
     await Promise.all([this.pool.closeWithin(ms), this.#replicas?.router.close()]);
   }
 }

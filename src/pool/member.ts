@@ -70,7 +70,7 @@ export class Member {
 
   /** Whether it can be lent at once: not lent, nothing in flight or promised, not broken, not retiring. */
   get free(): boolean {
-    return !this.lent && !this.retiring && this.reserved === 0 && this.session.inFlight === 0 && !this.session.broken;
+    return this.quiet && !this.retiring && !this.session.broken;
   }
 
   /** Whether it can be closed now: not lent, nothing in flight or promised. */

@@ -9,17 +9,14 @@ import type { Member } from "./member.js";
 import type { TunedConnections, TunerWindow } from "./spread-tuner.js";
 import type { PoolState } from "./stats.js";
 
-/** What {@link Members.forStatement} found. */
-export interface StatementPick {
-  /** The connection to use, if any. */
-  member: Member | undefined;
-  /** Whether every connection that may take statements is full or stalled (one more would help). */
-  crowded: boolean;
-}
-
 /** A pool's open connections, in the order they were opened. */
 export class Members implements TunedConnections {
   readonly list: Member[] = [];
+  /**
+   * Set by {@link forStatement}: every connection that may take statements was full or stalled (one more would
+   * help). A field, not part of an answer object: no allocation per statement.
+   */
+  crowded = false;
   private readonly bySession = new Map<PgSession, Member>();
 
   get size(): number {
@@ -49,23 +46,29 @@ export class Members implements TunedConnections {
    * stalled, so that pipelines fill one after the other; when all are full, the least loaded that is not stalled
    * (none with `overcommit` false: behind a transaction-mode pooler, one statement per connection).
    */
-  forStatement(overcommit: boolean): StatementPick {
+  forStatement(overcommit: boolean): Member | undefined {
     let fallback: Member | undefined;
     let fallbackLoad = Infinity;
     let now = 0;
     for (const m of this.list) {
       if (!m.shareable) continue;
       const load = m.session.inFlight + m.reserved;
-      if (load === 0) return { member: m, crowded: false };
+      if (load === 0) return this.uncrowded(m);
       if (now === 0) now = performance.now();
       if (m.stalled(now)) continue;
-      if (load < m.depthLimit) return { member: m, crowded: false };
+      if (load < m.depthLimit) return this.uncrowded(m);
       if (load < fallbackLoad) {
         fallback = m;
         fallbackLoad = load;
       }
     }
-    return { member: overcommit ? fallback : undefined, crowded: true };
+    this.crowded = true;
+    return overcommit ? fallback : undefined;
+  }
+
+  private uncrowded(m: Member): Member {
+    this.crowded = false;
+    return m;
   }
 
   /** A connection that can be lent now: the last one opened first (the first ones carry the shared statements). */

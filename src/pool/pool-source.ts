@@ -36,7 +36,7 @@ export class PoolSource implements SessionSource {
   private readonly brokenListeners = new Set<BrokenListener>();
   private readonly opener: Opener;
   private readonly spread: SpreadTuner;
-  readonly counters = new PoolCounters();
+  private readonly counters = new PoolCounters();
   private resetting = 0;
   private closed = false;
   private started = false;
@@ -113,7 +113,7 @@ export class PoolSource implements SessionSource {
 
   /** Tries to open a connection in the background (once the pause after a failure is over). */
   wake(): void {
-    if (!this.started) this.start();
+    this.start();
     this.grow(1);
   }
 
@@ -136,9 +136,9 @@ export class PoolSource implements SessionSource {
 
   /** {@link Members.forStatement}, opening one more connection when all are crowded. */
   private pickShared(): Member | undefined {
-    const pick = this.members.forStatement(!this.single);
-    if (pick.crowded) this.grow(1);
-    return pick.member;
+    const m = this.members.forStatement(!this.single);
+    if (this.members.crowded) this.grow(1);
+    return m;
   }
 
   /** After each answer on `m`: the pace statistics, then whatever the answer unblocked. */

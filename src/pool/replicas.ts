@@ -93,11 +93,6 @@ export class ReplicaRouter implements SessionSource {
   async close(): Promise<void> {
     await Promise.all(this.standbys.map((p) => p.close()));
   }
-
-  /** Each standby host with its pool's connections and whether it is down. */
-  hosts(): { host: string; port: number; size: number; down: boolean }[] {
-    return this.standbys.map((p) => ({ ...p.config.hosts[0]!, size: p.size, down: p.down }));
-  }
 }
 
 /**

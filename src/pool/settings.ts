@@ -93,9 +93,18 @@ function count(value: number | undefined, fallback: number, name: string, min: n
   return v;
 }
 
-function seconds(value: number | undefined, fallback: number, name: string): number {
+/**
+ * Seconds (`value`, else `fallback`) as milliseconds.
+ * @throws `Err` (ConfigurationError for options, ParameterError for a method's argument) unless a number ≥ 0.
+ */
+export function seconds(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  Err: new (message: string) => Error = ConfigurationError,
+): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new ConfigurationError(`${name} must be a number of seconds ≥ 0, got ${String(value)}`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new Err(`${name} must be a number of seconds ≥ 0, got ${String(value)}`);
   return Math.round(v * 1000);
 }
 
@@ -105,8 +114,8 @@ function seconds(value: number | undefined, fallback: number, name: string): num
  */
 export function poolSettings(init: PoolSettingsInit, extra: Record<string, OptionKind> = {}): PoolSettings {
   checkOptions("pool", init, { ...POOL_OPTIONS, ...extra });
-  const minSize = count(init.minSize, 2, "minSize", 0);
-  const maxSize = count(init.maxSize, Math.max(10, minSize), "maxSize", 1);
+  const minSize = init.minSize ?? 2;
+  const maxSize = init.maxSize ?? Math.max(10, Number.isInteger(minSize) ? minSize : 0);
   checkSizes(minSize, maxSize);
   return {
     minSize,

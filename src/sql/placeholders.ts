@@ -35,7 +35,7 @@ import {
   skipBlockComment,
   skipDollarQuoted,
 } from "./lexer.js";
-import { MULTIPLE, SCHEMA_CHANGE, SESSION_STATE, StatementWords, TX_BEGINS, TX_ENDS } from "./statement-kind.js";
+import { MULTIPLE, SESSION_STATE, StatementWords, TX_BEGINS, TX_ENDS } from "./statement-kind.js";
 
 /** Parameters of a statement: an array for `$n` placeholders, a plain object for `:name` placeholders. */
 export type QueryParams = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -134,9 +134,12 @@ export function changesSessionState(sql: string): boolean {
   return (scanCached(sql).flags & SESSION_STATE) !== 0;
 }
 
-/** Whether `sql` changes the schema (a statement starting with `CREATE`, `ALTER` or `DROP`). Cached per text. */
-export function changesSchema(sql: string): boolean {
-  return (scanCached(sql).flags & SCHEMA_CHANGE) !== 0;
+/**
+ * All of `sql`'s statement flags at once (`TX_BEGINS`, `TX_ENDS`, `SESSION_STATE`, `MULTIPLE`, `SCHEMA_CHANGE`,
+ * `DROPS_PREPARED`; see `statement-kind.ts`), for a caller that needs several: one cached lookup.
+ */
+export function statementFlags(sql: string): number {
+  return scanCached(sql).flags;
 }
 
 /**

@@ -23,6 +23,8 @@ export const SESSION_STATE = 4;
 export const SCHEMA_CHANGE = 16;
 /** Leading words that change the schema. */
 const SCHEMA_FIRST = new Set(["CREATE", "ALTER", "DROP"]);
+/** Statement flag: it drops the session's prepared statements (`DEALLOCATE …`, `DISCARD …`). */
+export const DROPS_PREPARED = 32;
 /** Text flag: it holds more than one statement (the extended protocol, a portal, refuses it). */
 export const MULTIPLE = 8;
 
@@ -121,6 +123,7 @@ export class StatementWords {
       this.needsSecond = NEEDS_SECOND.has(first);
       if (STATEFUL_FIRST.has(first)) this.flags |= SESSION_STATE;
       else if (SCHEMA_FIRST.has(first)) this.flags |= SCHEMA_CHANGE;
+      else if (first === "DISCARD" || first === "DEALLOCATE") this.flags |= DROPS_PREPARED;
       else if (first === "DECLARE") this.declaring = true;
     } else if (w === 1 && this.needsSecond) {
       const second = end - start <= 11 ? sql.slice(start, end).toUpperCase() : "";
